@@ -1,0 +1,36 @@
+# gfjax: make install (idempotent bootstrap), make test, make run.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+MPIEXEC ?= $(VENV)/bin/mpiexec
+STAMP  := $(VENV)/.gfjax-installed
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-fast test-mpi bench clean
+
+install: $(STAMP)
+
+# Re-bootstraps only when the dependency list or the bootstrap itself changes.
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	bash scripts/bootstrap.sh
+	touch $(STAMP)
+
+run: install
+	$(PY) -m gfjax.run +experiment=muldrow
+
+# Whole suite (single process), then the MPI tests under 2 ranks.
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(MAKE) test-mpi
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+test-mpi: install
+	$(MPIEXEC) -n 2 $(PY) -m pytest -q -p no:cacheprovider tests/mpi
+
+bench: install
+	$(PY) benchmarks/offsets.py --json bench_results/offsets.json
+	$(PY) benchmarks/msbas.py --json bench_results/msbas.json
+
+clean:
+	rm -rf outputs multirun bench_results .pytest_cache

@@ -1,0 +1,102 @@
+"""Stages of the pipeline: a registry, fingerprints for resume, and done-markers.
+
+A stage is a named step with the config sections it depends on. A stage whose marker exists
+with the same fingerprint (hash of its own and all upstream config sections) is skipped, so a
+killed run resumes where it stopped and a changed threshold re-runs only what depends on it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from gfjax.pipeline.provenance import atomic_write_json
+
+
+class StageError(RuntimeError):
+    """A stage cannot run or failed in a way the user must act on (message says what)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline step.
+
+    ``sections``: config sections whose values change the stage's outputs (the fingerprint).
+    ``requires``: stages that must be complete (in this run or an earlier one) before it runs.
+    ``run``: ``run(ctx) -> dict`` of metrics for ``report.json``.
+    """
+
+    name: str
+    run: Callable[[Any], dict]
+    sections: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass
+class Registry:
+    stages: dict[str, Stage] = field(default_factory=dict)
+
+    def add(self, stage: Stage) -> Stage:
+        if stage.name in self.stages:
+            raise ValueError(f"stage {stage.name!r} registered twice")
+        unknown = [r for r in stage.requires if r not in self.stages]
+        if unknown:
+            raise ValueError(f"stage {stage.name!r} requires unregistered stages {unknown}")
+        self.stages[stage.name] = stage
+        return stage
+
+    @property
+    def order(self) -> list[str]:
+        return list(self.stages)
+
+    def resolve(self, requested: list[str]) -> list[Stage]:
+        """Requested stages in pipeline order; unknown names are an error naming them."""
+        unknown = [s for s in requested if s not in self.stages]
+        if unknown:
+            raise StageError(f"unknown stage(s) {unknown} in 'stages'; known stages, in order: {self.order}")
+        return [self.stages[n] for n in self.order if n in requested]
+
+    def upstream(self, name: str) -> list[str]:
+        """All stages ``name`` depends on, transitively, in pipeline order."""
+        seen: set[str] = set()
+        todo = list(self.stages[name].requires)
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(self.stages[n].requires)
+        return [n for n in self.order if n in seen]
+
+
+REGISTRY = Registry()
+
+
+def fingerprint(stage: Stage, config: dict, registry: Registry = REGISTRY) -> str:
+    """SHA-256 of the config sections of ``stage`` and of every stage upstream of it."""
+    names = registry.upstream(stage.name) + [stage.name]
+    sections = sorted({s for n in names for s in registry.stages[n].sections})
+    payload = {s: config.get(s) for s in sections}
+    payload["_stages"] = names
+    blob = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def marker_path(workdir: Path, name: str) -> Path:
+    return Path(workdir) / "stages" / f"{name}.done.json"
+
+
+def read_marker(workdir: Path, name: str) -> dict | None:
+    p = marker_path(workdir, name)
+    if not p.is_file():
+        return None
+    try:
+        return json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None  # a corrupt marker means "not done": the stage runs again
+
+
+def write_marker(workdir: Path, name: str, fp: str, metrics: dict) -> None:
+    atomic_write_json(marker_path(workdir, name), {"stage": name, "fingerprint": fp, "metrics": metrics})

@@ -1,0 +1,26 @@
+"""MPI smoke tests: run by `make test` under `mpiexec -n 2`; skipped in a single process."""
+import numpy as np
+import pytest
+
+mpi4py = pytest.importorskip("mpi4py", reason="mpi4py is not installed (make install builds it)")
+from mpi4py import MPI  # noqa: E402
+
+COMM = MPI.COMM_WORLD
+pytestmark = [
+    pytest.mark.mpi,
+    pytest.mark.skipif(COMM.Get_size() < 2, reason="needs >= 2 MPI ranks: run under mpiexec -n 2"),
+]
+
+
+def test_mpi4jax_allreduce_inside_jit():
+    import jax
+    import jax.numpy as jnp
+    import mpi4jax
+
+    @jax.jit
+    def total(x):
+        return mpi4jax.allreduce(x, op=MPI.SUM, comm=COMM)
+
+    rank, size = COMM.Get_rank(), COMM.Get_size()
+    out = np.asarray(total(jnp.full(4, rank + 1.0, dtype=jnp.float32)))
+    np.testing.assert_allclose(out, np.full(4, size * (size + 1) / 2))
