@@ -1,0 +1,86 @@
+"""Hydra composition, schema validation and the command-line entry point."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+from gfjax.config import register_configs
+
+REPO = Path(__file__).resolve().parents[1]
+CONF = REPO / "conf"
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+
+register_configs()
+
+
+def _compose(overrides):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+def test_experiments_exist():
+    assert {"muldrow", "muldrow_full"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_and_validates(experiment):
+    cfg = _compose([f"+experiment={experiment}"])
+    settings = OmegaConf.to_object(cfg)  # runs the dataclasses' own validation too
+    assert settings.name == experiment
+    text = (CONF / "experiment" / f"{experiment}.yaml").read_text()
+    assert text.startswith("# @package _global_"), "experiments must be global packages"
+
+
+def test_experiment_absent_from_defaults():
+    text = (CONF / "config.yaml").read_text()
+    assert "experiment" not in OmegaConf.create(text)["defaults"].__str__()
+
+
+@pytest.mark.parametrize("override,key", [
+    ("scene.pixel_scal=2", "pixel_scal"),
+    ("offsets.windw=[32,32]", "windw"),
+    ("msbas.lamda=0.1", "lamda"),
+    ("products.rank_treshold=3", "rank_treshold"),
+    ("colour=blue", "colour"),
+])
+def test_misspelt_key_is_an_error_naming_it(override, key):
+    with pytest.raises((ConfigKeyError, ConfigAttributeError, ValidationError, Exception)) as err:
+        _compose(["+experiment=muldrow", override])
+    assert key in str(err.value)
+
+
+def test_wrong_type_is_rejected():
+    with pytest.raises(ValidationError):
+        _compose(["+experiment=muldrow", "scene.date_step=often"])
+
+
+def test_parallel_mode_choices():
+    assert OmegaConf.to_object(_compose(["parallel=mpi"])).parallel.mode.value == "mpi"
+    with pytest.raises(ValidationError):
+        _compose(["parallel.mode=everywhere"])
+
+
+def _run(args, cwd, timeout=600):
+    env = dict(os.environ, MPLBACKEND="Agg", HYDRA_FULL_ERROR="0")
+    return subprocess.run([sys.executable, "-m", "gfjax.run", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_help_lists_the_groups(tmp_path):
+    out = _run(["--help"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    for group in ("scene", "offsets", "geometry", "msbas", "products", "parallel", "output", "experiment"):
+        assert group in out.stdout
+    assert "SIMULATED" in out.stdout
+
+
+def test_unknown_stage_is_a_clear_error(tmp_path):
+    out = _run(["+experiment=muldrow", "stages=[scene,tracking]", f"output.root={tmp_path}"], tmp_path)
+    assert out.returncode != 0
+    assert "tracking" in out.stderr + out.stdout and "known stages" in out.stderr + out.stdout
