@@ -76,9 +76,36 @@ class MapGrid:
 
     @property
     def crs(self):
+        """``pyproj.CRS`` of the grid; ``ValueError`` if ``epsg`` is unknown to pyproj."""
+        from .crs import crs_from_epsg
+
+        return crs_from_epsg(self.epsg)
+
+    @classmethod
+    def from_transform(cls, transform, crs, width: int, height: int, name: str = "raster") -> "MapGrid":
+        """MapGrid of a north-up raster with square cells (rasterio ``Affine`` + CRS).
+
+        ``ValueError`` naming ``name`` when the raster is rotated, south-up, has non-square
+        cells, or its CRS has no EPSG code.
+        """
         from pyproj import CRS
 
-        return CRS.from_epsg(self.epsg)
+        a, b, c, d, e, f = (transform.a, transform.b, transform.c,
+                            transform.d, transform.e, transform.f)
+        if b != 0 or d != 0 or a <= 0 or e >= 0:
+            raise ValueError(f"{name}: transform must be north-up (b = d = 0, a > 0, e < 0), got {transform!r}")
+        if not np.isclose(a, -e, rtol=1e-9, atol=0.0):
+            raise ValueError(f"{name}: cells must be square, got {a} x {-e} m")
+        epsg = CRS.from_user_input(crs).to_epsg() if crs is not None else None
+        if epsg is None:
+            raise ValueError(f"{name}: CRS must have an EPSG code, got {crs!r}")
+        return cls(int(epsg), float(c), float(f), float(a), int(width), int(height))
+
+    def overlaps(self, other: "MapGrid") -> bool:
+        """True if the two grids (same EPSG assumed) share some area."""
+        ax0, ay0, ax1, ay1 = self.bounds
+        bx0, by0, bx1, by1 = other.bounds
+        return ax0 < bx1 and bx0 < ax1 and ay0 < by1 and by0 < ay1
 
     def cf_grid_mapping(self) -> dict:
         """CF ``grid_mapping`` attributes (with ``crs_wkt`` and ``spatial_ref``)."""

@@ -1,0 +1,102 @@
+"""CF-1.8 NetCDF writing/reading of map-grid products (xarray), placed by GDAL/QGIS/rioxarray.
+
+A product Dataset has dims ``(..., y, x)`` on a :class:`~gfjax.geometry.grid.MapGrid`. On write:
+
+* ``x``/``y`` coordinates: cell centres in metres, ``standard_name`` ``projection_x_coordinate``
+  / ``projection_y_coordinate``, ``units = "m"``, ``axis`` X/Y; ``y`` decreases (row 0 north);
+* a scalar ``spatial_ref`` coordinate carrying ``MapGrid.cf_grid_mapping()`` (CF grid-mapping
+  parameters plus ``crs_wkt``, GDAL's ``spatial_ref`` and ``GeoTransform``) — the name
+  rioxarray uses;
+* every data variable on (y, x) gets ``grid_mapping = "spatial_ref"``; global ``Conventions``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..geometry.grid import MapGrid
+
+GRID_MAPPING = "spatial_ref"
+
+
+def grid_coords(grid: MapGrid) -> dict[str, xr.DataArray]:
+    """CF ``x``/``y`` coordinate DataArrays and the ``spatial_ref`` grid-mapping scalar."""
+    x = xr.DataArray(grid.x, dims="x", attrs=dict(
+        standard_name="projection_x_coordinate", long_name="easting of cell centre", units="m", axis="X"))
+    y = xr.DataArray(grid.y, dims="y", attrs=dict(
+        standard_name="projection_y_coordinate", long_name="northing of cell centre", units="m", axis="Y"))
+    attrs = grid.cf_grid_mapping()
+    attrs["epsg_code"] = f"EPSG:{grid.epsg}"
+    ref = xr.DataArray(np.int32(0), attrs=attrs)
+    return {"x": x, "y": y, GRID_MAPPING: ref}
+
+
+def attach_grid(ds: xr.Dataset, grid: MapGrid) -> xr.Dataset:
+    """Copy of ``ds`` with CF grid coordinates and ``grid_mapping`` on every (y, x) variable.
+
+    ``ds`` must have dims ``y`` and ``x`` of the grid's sizes (``ValueError`` otherwise).
+    """
+    for dim, n in (("y", grid.ny), ("x", grid.nx)):
+        if ds.sizes.get(dim) != n:
+            raise ValueError(f"dataset dim {dim!r} must have the grid's size {n}, got {ds.sizes.get(dim)} "
+                             f"(dims {dict(ds.sizes)})")
+    ds = ds.assign_coords(grid_coords(grid))
+    for name, var in ds.data_vars.items():
+        if "y" in var.dims and "x" in var.dims:
+            ds[name].attrs["grid_mapping"] = GRID_MAPPING
+    ds.attrs.setdefault("Conventions", "CF-1.8")
+    return ds
+
+
+def write_netcdf(ds: xr.Dataset, path, grid: MapGrid | None = None, complevel: int = 4) -> Path:
+    """Write ``ds`` as CF NetCDF-4 (zlib level ``complevel``, 0 = none); attaches ``grid`` if given."""
+    if grid is not None:
+        ds = attach_grid(ds, grid)
+    elif GRID_MAPPING not in ds.variables:
+        raise ValueError(f"{path}: dataset has no {GRID_MAPPING!r} grid mapping; pass grid= (a MapGrid)")
+    encoding = {}
+    for name, var in ds.data_vars.items():
+        enc = {}
+        if complevel and var.dtype.kind in "fiu":
+            enc.update(zlib=True, complevel=int(complevel))
+        if var.dtype.kind == "f":
+            enc["_FillValue"] = np.nan
+        encoding[name] = enc
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.to_netcdf(path, engine="netcdf4", encoding=encoding)
+    return path
+
+
+def grid_from_dataset(ds: xr.Dataset, name: str = "dataset") -> MapGrid:
+    """Recover the MapGrid of a CF dataset from its ``x``/``y`` centres and grid-mapping CRS."""
+    from pyproj import CRS
+
+    if "x" not in ds.coords or "y" not in ds.coords or GRID_MAPPING not in ds.variables:
+        raise ValueError(f"{name}: needs x, y coordinates and a {GRID_MAPPING!r} grid mapping variable")
+    x = np.asarray(ds["x"].values, np.float64)
+    y = np.asarray(ds["y"].values, np.float64)
+    if x.size < 2 or y.size < 2:
+        raise ValueError(f"{name}: need at least 2 x and 2 y coordinates to recover the grid")
+    dx, dy = x[1] - x[0], y[0] - y[1]
+    if dx <= 0 or not np.isclose(dx, dy) or not np.allclose(np.diff(x), dx) or not np.allclose(-np.diff(y), dy):
+        raise ValueError(f"{name}: x must increase and y decrease with one constant spacing, "
+                         f"got dx={dx}, dy={dy}")
+    attrs = ds[GRID_MAPPING].attrs
+    wkt = attrs.get("crs_wkt") or attrs.get("spatial_ref")
+    epsg = CRS.from_wkt(wkt).to_epsg() if wkt else None
+    if epsg is None:
+        raise ValueError(f"{name}: grid mapping CRS has no EPSG code")
+    return MapGrid(int(epsg), float(x[0] - dx / 2), float(y[0] + dy / 2), float(dx), x.size, y.size)
+
+
+def read_netcdf(path) -> tuple[xr.Dataset, MapGrid]:
+    """Open a product written by :func:`write_netcdf`: (Dataset loaded in memory, MapGrid)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: NetCDF file not found")
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        ds = ds.load()
+    return ds, grid_from_dataset(ds, name=str(path))
