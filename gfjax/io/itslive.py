@@ -4,7 +4,7 @@ ITS_LIVE gives ``vx``/``vy`` (m/yr) along the axes of its own CRS (polar stereog
 EPSG:3413 in Alaska). Warping the two rasters onto a UTM grid moves the values but not their
 directions, so after ``rasterio.warp.reproject`` (bilinear, nodata → NaN) each vector is rotated
 by the local angle between the source x axis and the grid's easting axis (pyproj finite
-difference, :func:`gfjax.geometry.crs.vector_rotation`; ~−100° at Columbia Glacier). Only the
+difference, :func:`gfjax.geometry.crs.vector_rotation`; ~102° at Columbia Glacier). Only the
 rotation is applied — both CRSs are conformal — so speed is preserved exactly; the result's
 ``vx``/``vy`` are east/north components in the grid CRS.
 """
