@@ -7,13 +7,36 @@ pipeline hands them on unchanged, and their docstrings are the reference for eac
 """
 from __future__ import annotations
 
+import dataclasses
+import typing
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from gfjax.msbas.options import MsbasOptions
 from gfjax.offsets.options import TrackingOptions
 from gfjax.sim.spec import SceneSpec
+
+
+def mutable_schema(cls: type) -> type:
+    """A plain (non-frozen, no ``__post_init__``) copy of a ring's options dataclass for
+    OmegaConf, which cannot merge overrides into frozen dataclasses. ``to_settings`` turns the
+    composed section back into ``cls`` itself, which then runs its own validation."""
+    hints = typing.get_type_hints(cls)
+    specs = []
+    for f in dataclasses.fields(cls):
+        default = (field(default_factory=f.default_factory) if f.default is dataclasses.MISSING
+                   else field(default=f.default))
+        specs.append((f.name, hints[f.name], default))
+    schema = dataclasses.make_dataclass(cls.__name__, specs)
+    schema.__doc__ = cls.__doc__
+    schema.__gfjax_ring_class__ = cls
+    return schema
+
+
+SceneSchema = mutable_schema(SceneSpec)
+TrackingSchema = mutable_schema(TrackingOptions)
+MsbasSchema = mutable_schema(MsbasOptions)
 
 
 @dataclass
@@ -67,10 +90,31 @@ class GfjaxConfig:
     name: str = "default"  # experiment name: the run directory is <output.root>/<name>
     stages: List[str] = field(default_factory=lambda: ["scene"])
     force: bool = False  # re-run requested stages even if their outputs are up to date
-    scene: SceneSpec = field(default_factory=SceneSpec)
-    offsets: TrackingOptions = field(default_factory=TrackingOptions)
+    scene: SceneSchema = field(default_factory=SceneSchema)
+    offsets: TrackingSchema = field(default_factory=TrackingSchema)
     geometry: GeometryConfig = field(default_factory=GeometryConfig)
-    msbas: MsbasOptions = field(default_factory=MsbasOptions)
+    msbas: MsbasSchema = field(default_factory=MsbasSchema)
     products: ProductsConfig = field(default_factory=ProductsConfig)
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+
+
+def to_settings(cfg) -> GfjaxConfig:
+    """Validated settings from a composed config: sections borrowed from inner rings become
+    those rings' own dataclasses (running their validation); errors name the section."""
+    from omegaconf import OmegaConf
+
+    settings = OmegaConf.to_object(cfg)
+    for f in dataclasses.fields(settings):
+        section = getattr(settings, f.name)
+        ring_cls = getattr(type(section), "__gfjax_ring_class__", None)
+        if ring_cls is None:
+            continue
+        try:
+            value = ring_cls(**dataclasses.asdict(section))
+            if hasattr(value, "validate"):
+                value = value.validate() or value
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"config section '{f.name}': {err}") from None
+        setattr(settings, f.name, value)
+    return settings

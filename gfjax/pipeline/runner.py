@@ -8,6 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from gfjax.config.schema import to_settings
 from gfjax.pipeline.context import RunContext
 from gfjax.pipeline.provenance import atomic_write_json, atomic_write_text, provenance
 from gfjax.pipeline.stage import REGISTRY, StageError, fingerprint, read_marker, write_marker
@@ -23,7 +24,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     config = OmegaConf.to_container(cfg, resolve=True)
     atomic_write_text(workdir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-    settings = OmegaConf.to_object(cfg)
+    settings = to_settings(cfg)
     stages = REGISTRY.resolve(list(cfg.stages))
     requested = {s.name for s in stages}
 
