@@ -19,12 +19,56 @@ class RunContext:
     config: dict
     workdir: Path
     report: dict = field(default_factory=dict)
+    fingerprints: dict = field(default_factory=dict)
 
     def path(self, *parts: str) -> Path:
         """A path inside the run directory; parent folders are created."""
         p = self.workdir.joinpath(*parts)
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
+
+    def stage_dir(self, stage: str) -> Path:
+        """Working folder of a stage's per-item intermediates, keyed by the stage's fingerprint
+        so that a changed config never reuses stale items; stale siblings are removed."""
+        import shutil
+
+        fp = self.fingerprints[stage]
+        base = self.workdir / "work"
+        d = base / f"{stage}-{fp}"
+        if base.is_dir():
+            for old in base.glob(f"{stage}-*"):
+                if old != d and old.is_dir():
+                    log.info("removing stale intermediates %s", old)
+                    shutil.rmtree(old, ignore_errors=True)
+        if getattr(self.settings, "force", False) and d.is_dir():
+            shutil.rmtree(d)
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def existing_stage_dir(self, stage: str) -> Path:
+        """The working folder an upstream stage wrote (from its done-marker's fingerprint)."""
+        from gfjax.pipeline.stage import StageError, read_marker
+
+        marker = read_marker(self.workdir, stage)
+        fp = self.fingerprints.get(stage) or (marker or {}).get("fingerprint")
+        d = self.workdir / "work" / f"{stage}-{fp}"
+        if fp is None or not d.is_dir():
+            raise StageError(f"the outputs of stage {stage!r} are missing in {self.workdir / 'work'}; "
+                             f"re-run it (stages=[{stage},...] force=true)")
+        return d
+
+    @cached_property
+    def grid(self):
+        """The common map grid of all products (the scene's grid at ``geometry.grid_spacing_m``)."""
+        from gfjax.pipeline.stage import StageError
+
+        want = self.settings.geometry.grid_spacing_m
+        have = self.scene.grid.spacing
+        if abs(want - have) > 1e-6:
+            raise StageError(f"geometry.grid_spacing_m={want} differs from scene.grid_spacing_m={have}: "
+                             "the synthetic scene's lookup tables and truth live on its own grid; "
+                             "set both to the same spacing")
+        return self.scene.grid
 
     @cached_property
     def scene(self):

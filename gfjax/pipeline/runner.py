@@ -34,15 +34,23 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
     report_path = workdir / "report.json"
     t_start = time.perf_counter()
 
+    ctx.fingerprints.update({name: fingerprint(st, config) for name, st in REGISTRY.stages.items()})
+
+    def up_to_date(name: str) -> bool:
+        marker = read_marker(workdir, name)
+        st = REGISTRY.stages[name]
+        return (marker is not None and marker.get("fingerprint") == ctx.fingerprints[name]
+                and (st.is_complete is None or st.is_complete(ctx)))
+
     for stage in stages:
-        missing = [u for u in REGISTRY.upstream(stage.name) if u not in requested
-                   and read_marker(workdir, u) is None]
+        missing = [u for u in REGISTRY.upstream(stage.name) if u not in requested and not up_to_date(u)]
         if missing:
-            raise StageError(f"stage {stage.name!r} needs {missing}, which have not run in {workdir}: "
-                             f"add them to 'stages' (e.g. stages=[{','.join(missing + [stage.name])}])")
-        fp = fingerprint(stage, config)
+            raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
+                             f"not in {workdir}: add them to 'stages' "
+                             f"(e.g. stages=[{','.join(missing + [stage.name])}])")
+        fp = ctx.fingerprints[stage.name]
         marker = read_marker(workdir, stage.name)
-        if marker is not None and marker.get("fingerprint") == fp and not cfg.force:
+        if up_to_date(stage.name) and not cfg.force:
             log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
             report["stages"][stage.name] = {"status": "cached", **marker.get("metrics", {})}
             continue

@@ -33,6 +33,7 @@ class Stage:
     sections: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     description: str = ""
+    is_complete: Callable[[Any], bool] | None = None  # extra check beyond the done-marker
 
 
 @dataclass

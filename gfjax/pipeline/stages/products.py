@@ -1,0 +1,89 @@
+"""Stage ``products``: mean velocity (ITS_LIVE names) as NetCDF + GeoTIFF, flowline profiles and
+marker series, validation against the scene's truth and the reference (ITS_LIVE-style)
+product, figures and animation. Thresholds such as ``products.rank_threshold`` only re-run this
+stage (MSBAS results are read from ``products/timeseries.nc``)."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import xarray as xr
+
+from gfjax.pipeline.provenance import netcdf_provenance_attrs, provenance
+from gfjax.pipeline.stage import REGISTRY, Stage, StageError
+from gfjax.pipeline.stages.offsets import write_dataset_atomic
+from gfjax.pipeline.stages.scene import REFERENCE_YEARS
+
+log = logging.getLogger("gfjax")
+
+
+def load_timeseries(ctx) -> xr.Dataset:
+    path = ctx.workdir / "products" / "timeseries.nc"
+    if not path.is_file():
+        raise StageError(f"{path} is missing: run the msbas stage first (stages=[msbas,products])")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+def validate(ctx, ts: xr.Dataset) -> tuple[dict, dict]:
+    """(metrics for report.json, arrays for the validation figure)."""
+    from gfjax.products.validation import annual_speed, read_reference_on_grid, reference_metrics, truth_metrics
+
+    scene, grid = ctx.scene, ctx.grid
+    t0, t1 = ts["interval_start"].values, ts["interval_end"].values
+    truth = truth_metrics(ts, lambda k: scene.interval_velocity(float(t0[k]), float(t1[k])),
+                          scene.ice_mask, 0.5 * (t0 + t1))
+    reference, arrays = {}, {}
+    for year in REFERENCE_YEARS:
+        path = ctx.workdir / "scene" / f"reference_velocity_{year}.nc"
+        if not path.is_file():
+            log.warning("validation: reference product %s missing (run the scene stage)", path)
+            continue
+        ref = read_reference_on_grid(path, grid)
+        sar = annual_speed(ts, year)
+        ref_v = np.asarray(ref["v"].values, np.float32)
+        mask = scene.ice_mask & np.isfinite(sar) & np.isfinite(ref_v)
+        reference[str(year)] = reference_metrics(sar, ref_v, mask)
+        arrays[str(year)] = {"sar": sar[mask], "reference": ref_v[mask]}
+    return {"truth": truth, "validation": reference}, arrays
+
+
+def run_products(ctx) -> dict:
+    from gfjax.io.netcdf import attach_grid
+    from gfjax.products.flowline import flowline_profiles
+    from gfjax.products.velocity import mean_velocity, write_velocity_geotiffs
+
+    p, scene, grid = ctx.settings.products, ctx.scene, ctx.grid
+    ts = load_timeseries(ctx)
+    prov = netcdf_provenance_attrs(provenance(config=ctx.config, inputs=["products/timeseries.nc"]))
+
+    mean = mean_velocity(ts, rank_threshold=p.rank_threshold)
+    mean.attrs.update(prov, title="gfjax mean (linear-regression) velocity")
+    write_dataset_atomic(attach_grid(mean, grid), ctx.path("products", "mean_velocity.nc"))
+    tifs = write_velocity_geotiffs(mean, grid, ctx.path("products", "geotiff", "x").parent, cog=ctx.settings.output.cog)
+
+    fl = scene.flowline
+    first, last = p.marker_range_km
+    markers = np.arange(first, last + 1e-6, p.marker_spacing_km)
+    flow = flowline_profiles(ts, grid, fl.x, fl.y, fl.distance_m, marker_km=tuple(markers), region_px=p.region_px)
+    flow.attrs.update(prov, title="gfjax central-flowline profiles and marker time series")
+    write_dataset_atomic(flow, ctx.path("products", "flowline.nc"))
+
+    metrics, arrays = validate(ctx, ts)
+    figures = []
+    if p.figures:
+        from gfjax.plots.products import plot_products
+
+        paths = plot_products(ts, mean, flow, arrays, grid, scene.outline_xy, np.stack([fl.x, fl.y], 1),
+                              scene.dem, ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation)
+        figures = [str(q.relative_to(ctx.workdir)) for q in paths]
+    ctx.report.update(metrics)  # top-level "truth" and "validation" keys for scripts
+    val = metrics["validation"]
+    ctx.report["objective"] = float(np.mean([v["r"] for v in val.values()])) if val else None
+    return {**metrics, "geotiffs": [str(t.relative_to(ctx.workdir)) for t in tifs], "figures": figures,
+            "rank_threshold": p.rank_threshold,
+            "masked_by_rank": int(np.isnan(mean["vx"].values).sum() - np.isnan(ts["linear_rate_east"].values).sum())}
+
+
+REGISTRY.add(Stage("products", run_products, sections=("products",), requires=("msbas",),
+                   description="products, flowline analysis, validation, figures"))
