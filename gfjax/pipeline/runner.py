@@ -15,6 +15,9 @@ from gfjax.pipeline.stage import REGISTRY, StageError, fingerprint, read_marker,
 
 log = logging.getLogger("gfjax")
 
+# Stage metrics also copied to the top of report.json, where scripts look for them.
+TOP_LEVEL_KEYS = ("truth", "validation", "objective")
+
 
 def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
     """Run ``cfg.stages`` in ``workdir``; returns the report dictionary."""
@@ -53,6 +56,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
         if up_to_date(stage.name) and not cfg.force:
             log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
             report["stages"][stage.name] = {"status": "cached", **marker.get("metrics", {})}
+            report.update({k: v for k, v in marker.get("metrics", {}).items() if k in TOP_LEVEL_KEYS})
             continue
         log.info("stage %s: running — %s", stage.name, stage.description)
         t0 = time.perf_counter()
@@ -61,6 +65,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
         metrics = {"status": "done", "wall_time_s": round(wall, 3), **metrics}
         write_marker(workdir, stage.name, fp, metrics)
         report["stages"][stage.name] = metrics
+        report.update({k: v for k, v in metrics.items() if k in TOP_LEVEL_KEYS})
         report["wall_time_s"] = round(time.perf_counter() - t_start, 3)
         atomic_write_json(report_path, report)
         log.info("stage %s: done in %.1f s", stage.name, wall)

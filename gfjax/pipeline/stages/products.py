@@ -77,10 +77,9 @@ def run_products(ctx) -> dict:
         paths = plot_products(ts, mean, flow, arrays, grid, scene.outline_xy, np.stack([fl.x, fl.y], 1),
                               scene.dem, ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation)
         figures = [str(q.relative_to(ctx.workdir)) for q in paths]
-    ctx.report.update(metrics)  # top-level "truth" and "validation" keys for scripts
     val = metrics["validation"]
-    ctx.report["objective"] = float(np.mean([v["r"] for v in val.values()])) if val else None
-    return {**metrics, "geotiffs": [str(t.relative_to(ctx.workdir)) for t in tifs], "figures": figures,
+    objective = float(np.mean([v["r"] for v in val.values()])) if val else None  # sweeps maximise it
+    return {**metrics, "objective": objective, "geotiffs": [str(t.relative_to(ctx.workdir)) for t in tifs], "figures": figures,
             "rank_threshold": p.rank_threshold,
             "masked_by_rank": int(np.isnan(mean["vx"].values).sum() - np.isnan(ts["linear_rate_east"].values).sum())}
 
