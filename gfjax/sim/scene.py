@@ -147,8 +147,10 @@ def build_scene(spec: SceneSpec | None = None) -> MuldrowScene:
         raise ValueError(f"SceneSpec.outline: file {path} does not exist")
     exterior, holes, epsg = load_outline_rings(path)
     m = spec.margin_m
-    grid = MapGrid.from_bounds(epsg, exterior[:, 0].min() - m, exterior[:, 1].min() - m,
-                               exterior[:, 0].max() + m, exterior[:, 1].max() + m, spec.grid_spacing_m)
+    bounds = ([float(v) for v in spec.bbox] if spec.bbox else
+              [exterior[:, 0].min() - m, exterior[:, 1].min() - m, exterior[:, 0].max() + m,
+               exterior[:, 1].max() + m])
+    grid = MapGrid.from_bounds(epsg, *bounds, spec.grid_spacing_m)
     flowline = muldrow_flowline()
     fields = glacier_fields(grid, exterior, holes, flowline)
     surge = SurgeModel(origin_m=STEEP_LENGTH_M)

@@ -19,6 +19,7 @@ class SceneSpec:
     outline: GeoJSON polygon (EPSG:32605); "" = the packaged RGI60-01.22169 outline.
     grid_spacing_m: map grid cell size, m (truth, DEM and lookup tables live on it).
     margin_m: map extent = outline bounding box grown by this margin, m.
+    bbox: [xmin, ymin, xmax, ymax] m (EPSG:32605) map extent instead of the outline's; [] = off.
     pixel_scale: radar pixel spacings are 14.9 m (azimuth) × 2.3 m (slant range) times this.
     start, end: ISO dates (inclusive) selecting acquisitions inside 2014-10-22 … 2021-11-18.
     date_step: keep every n-th acquisition of each track (after the date selection).
@@ -33,6 +34,7 @@ class SceneSpec:
     outline: str = ""
     grid_spacing_m: float = 100.0
     margin_m: float = 2000.0
+    bbox: List[float] = field(default_factory=list)
     pixel_scale: float = 1.0
     start: str = SCENE_FIRST_DATE
     end: str = SCENE_LAST_DATE
@@ -64,6 +66,9 @@ class SceneSpec:
             raise bad("noise", "a relative noise power >= 0")
         if not self.reference_noise_m_per_yr >= 0:
             raise bad("reference_noise_m_per_yr", "a noise level >= 0 m/yr")
+        bbox = [float(v) for v in self.bbox]
+        if bbox and (len(bbox) != 4 or bbox[0] >= bbox[2] or bbox[1] >= bbox[3]):
+            raise bad("bbox", "[] or [xmin, ymin, xmax, ymax] with xmin < xmax and ymin < ymax")
         tracks = list(self.tracks)
         if not tracks or any(t not in KNOWN_TRACKS for t in tracks) or len(set(tracks)) != len(tracks):
             raise bad("tracks", f"a non-empty list of distinct names from {list(KNOWN_TRACKS)}")
