@@ -11,7 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from gfjax.config.schema import to_settings
 from gfjax.pipeline.context import RunContext
 from gfjax.pipeline.provenance import atomic_write_json, atomic_write_text, provenance
-from gfjax.pipeline.stage import REGISTRY, StageError, fingerprint, read_marker, write_marker
+from gfjax.pipeline.stage import REGISTRY, Registry, StageError, fingerprint, read_marker, write_marker
 
 log = logging.getLogger("gfjax")
 
@@ -19,16 +19,19 @@ log = logging.getLogger("gfjax")
 TOP_LEVEL_KEYS = ("truth", "validation", "objective")
 
 
-def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
+def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None = None) -> dict:
     """Run ``cfg.stages`` in ``workdir``; returns the report dictionary."""
-    import gfjax.pipeline.stages  # noqa: F401  (registers the stages)
+    if registry is None:
+        import gfjax.pipeline.stages  # noqa: F401  (registers the stages)
+
+        registry = REGISTRY
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     config = OmegaConf.to_container(cfg, resolve=True)
     atomic_write_text(workdir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     settings = to_settings(cfg)
-    stages = REGISTRY.resolve(list(cfg.stages))
+    stages = registry.resolve(list(cfg.stages))
     requested = {s.name for s in stages}
 
     report = {"name": cfg.name, "workdir": str(workdir.resolve()),
@@ -37,16 +40,16 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
     report_path = workdir / "report.json"
     t_start = time.perf_counter()
 
-    ctx.fingerprints.update({name: fingerprint(st, config) for name, st in REGISTRY.stages.items()})
+    ctx.fingerprints.update({name: fingerprint(st, config, registry) for name, st in registry.stages.items()})
 
     def up_to_date(name: str) -> bool:
         marker = read_marker(workdir, name)
-        st = REGISTRY.stages[name]
+        st = registry.stages[name]
         return (marker is not None and marker.get("fingerprint") == ctx.fingerprints[name]
                 and (st.is_complete is None or st.is_complete(ctx)))
 
     for stage in stages:
-        missing = [u for u in REGISTRY.upstream(stage.name) if u not in requested and not up_to_date(u)]
+        missing = [u for u in registry.upstream(stage.name) if u not in requested and not up_to_date(u)]
         if missing:
             raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
                              f"not in {workdir}: add them to 'stages' "
@@ -55,7 +58,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path) -> dict:
         marker = read_marker(workdir, stage.name)
         if up_to_date(stage.name) and not cfg.force:
             log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
-            report["stages"][stage.name] = {"status": "cached", **marker.get("metrics", {})}
+            report["stages"][stage.name] = {**marker.get("metrics", {}), "status": "cached"}
             report.update({k: v for k, v in marker.get("metrics", {}).items() if k in TOP_LEVEL_KEYS})
             continue
         log.info("stage %s: running — %s", stage.name, stage.description)
