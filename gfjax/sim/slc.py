@@ -18,6 +18,11 @@ true radar offset field (px, (azimuth, range)) of ``RadarOffsetField``:
    coordinate equals the input column, so the composition equals the 2D resampling up to the
    offset field's second-order variation across the 8-tap support.
 
+Radiometry: the scatterers carry a smooth backscatter σ⁰ (``backscatter_map``: terrain
+brightness from the local incidence angle, ice 3 dB darker with a ±2 dB crevasse/moraine
+texture that moves with the ice), so the amplitude images show the glacier; it is applied to
+C in the reference geometry, hence moves with the ice in the secondary.
+
 Decorrelation: each image is ``(signal + a·noise)/sqrt(1 + a²)`` with ``a² = (1 − γ)/γ`` (band-
 limited noise = C at far-away positions), γ = coherence · exp(−(Δt − 12 d)₊/decorrelation_days)
 · exp(−strain/0.1) on ice (strain = norm of the horizontal displacement gradient, m/m), and
@@ -31,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-from scipy.ndimage import map_coordinates
+from scipy.ndimage import gaussian_filter, map_coordinates
 
 BANDWIDTH = 0.85
 TAPS = 8
@@ -203,6 +208,25 @@ def _track_nodes(scene, trk):
     return cache[trk.name]
 
 
+def backscatter_map(scene, trk) -> np.ndarray:
+    """Relative backscatter σ⁰ (linear, ~1 on average) on the map grid for a track's geometry."""
+    cache = scene.__dict__.setdefault("_sigma0_cache", {})
+    if trk.name in cache:
+        return cache[trk.name]
+    gn, ge = scene.dem_gradient
+    normal = np.stack([-gn, -ge, np.ones_like(gn)]) / np.sqrt(1.0 + gn ** 2 + ge ** 2)
+    cos_local = np.tensordot(trk.range_vector, normal, axes=1)
+    bright = (np.clip(cos_local, 0.05, 1.0) / np.cos(np.radians(trk.incidence_deg))) ** 1.5
+    rng = np.random.default_rng([scene.spec.seed, 99])
+    texture = gaussian_filter(rng.standard_normal(scene.grid.shape), 150.0 / scene.grid.spacing + 0.5)
+    texture /= max(float(texture.std()), 1e-12)
+    ice_db = -3.0 + 2.0 * texture
+    sigma0 = bright * np.where(scene.ice_mask, 10 ** (ice_db / 10), 1.0)
+    sigma0 = (sigma0 / sigma0.mean()).astype(np.float32)
+    cache[trk.name] = sigma0
+    return sigma0
+
+
 def _coherence_map(scene, d: np.ndarray, dt_days: float) -> np.ndarray:
     """Speckle coherence of the pair on the map grid (see module docstring)."""
     spec = scene.spec
@@ -220,7 +244,12 @@ def simulate_pair(scene, track_name: str, pair_index: int) -> tuple[np.ndarray, 
     field_ = RadarOffsetField.for_pair(scene, track_name, pair_index)
     n_az, n_rg = trk.shape
     rng = np.random.default_rng([scene.spec.seed, _TRACK_IDS.get(track_name, 0), pair_index])
-    c = band_limited_speckle(rng, trk.shape)
+    z = band_limited_speckle(rng, trk.shape)
+    step, e_nodes, n_nodes = _track_nodes(scene, trk)
+    r_n, c_n = scene.grid.fractional_index(e_nodes, n_nodes)
+    amp_nodes = np.sqrt(map_coordinates(backscatter_map(scene, trk), [r_n, c_n], order=1, mode="nearest"))
+    brightness = _upsample_nodes(amp_nodes.astype(np.float32), step, slice(0, n_az), n_rg)
+    c = z * brightness
     ea_n, er_n = field_.inverse_nodes()
     gamma_n = np.clip(field_.coherence, 0.02, 1.0)
     a_n = np.sqrt((1.0 - gamma_n) / gamma_n).astype(np.float32)
@@ -243,10 +272,11 @@ def simulate_pair(scene, track_name: str, pair_index: int) -> tuple[np.ndarray, 
         moved = _move_block(c, rows, pa_hat, pr, moving)
         amp = _upsample_nodes(a_n, field_.step, rows, n_rg)
         norm = 1.0 / np.sqrt(1.0 + amp * amp)
-        noise1 = _rolled_rows(c, shift1, rows)
-        noise2 = _rolled_rows(c, shift2, rows)
+        noise1 = _rolled_rows(z, shift1, rows) * brightness[rows]
+        noise2 = _rolled_rows(z, shift2, rows) * brightness[rows]
         ref[rows] = (c[rows] + amp * noise1) * norm
         sec[rows] = (moved + amp * noise2) * norm
+        del moved, noise1, noise2
         if sigma > 0:
             shape = (rows.stop - rows.start, n_rg, 2)
             ref[rows] += sigma * rng.standard_normal(shape, dtype=np.float32).view(np.complex64)[..., 0]
