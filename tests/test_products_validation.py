@@ -1,0 +1,140 @@
+"""Validation: truth metrics, annual speed, reference metrics, reference product reading."""
+import numpy as np
+import pytest
+import xarray as xr
+
+from gfjax.geometry.grid import MapGrid
+from gfjax.products.synthetic import timeseries_from_velocities
+from gfjax.products.validation import annual_speed, read_reference_on_grid, reference_metrics, truth_metrics
+
+GRID = MapGrid(32605, 600000.0, 7010000.0, 100.0, 8, 6)
+
+
+def truth_cube(n_int):
+    rng = np.random.default_rng(1)
+    return (rng.normal(0, 300, (n_int, 4) + GRID.shape)).astype(np.float32)
+
+
+def make(n_int=20, offset=0.0):
+    epochs = 2016.8 + np.arange(n_int + 1) * 0.1
+    truth = truth_cube(n_int)
+    ts = timeseries_from_velocities(epochs, truth + np.float32(offset), grid=GRID)
+    return ts, truth, epochs
+
+
+def test_truth_metrics_perfect_and_offset():
+    ice = np.zeros(GRID.shape, bool)
+    ice[2:6, 1:5] = True
+    ts, truth, ep = make()
+    mid = 0.5 * (ep[:-1] + ep[1:])
+    m = truth_metrics(ts, lambda k: truth[k], ice, mid)
+    for c in ("north", "east", "up_spf", "up_nspf"):
+        assert m[c]["rmse_m_per_yr"] == pytest.approx(0, abs=1e-3)
+        assert m[c]["n"] == 20 * ice.sum()
+        assert set(m[c]["per_year"]) == {"2016", "2017", "2018"}
+    assert m["fast_ice_speed"]["rmse_m_per_yr"] == pytest.approx(0, abs=1e-3)
+    ts2, _, _ = make(offset=7.0)
+    ts2["velocity_north"][:, 0, 0] = np.nan       # off-ice NaN does not matter
+    ts2["velocity_east"][3, 3, 3] = np.nan        # an on-ice gap is skipped
+    m = truth_metrics(ts2, lambda k: truth[k], ice, mid, fast_threshold_m_per_yr=365.0)
+    assert m["north"]["bias_m_per_yr"] == pytest.approx(7.0, abs=1e-3)
+    assert m["north"]["rmse_m_per_yr"] == pytest.approx(7.0, abs=1e-3)
+    assert m["east"]["n"] == 20 * ice.sum() - 1
+    assert m["up_nspf"]["per_year"]["2017"]["bias_m_per_yr"] == pytest.approx(7.0, abs=1e-3)
+    assert m["up_nspf"]["per_year"]["2017"]["n"] == 10 * ice.sum()
+    # fast-ice speed oracle
+    s_true = np.hypot(truth[:, 0], truth[:, 1])
+    s_est = np.hypot(truth[:, 0] + 7, truth[:, 1] + 7)
+    ok = ice[None] & np.isfinite(ts2["velocity_east"].values)
+    fast = ok & (s_true > 365.0)
+    err = (s_est - s_true)[fast]
+    assert m["fast_ice_speed"]["rmse_m_per_yr"] == pytest.approx(np.sqrt(np.mean(err ** 2)), rel=1e-4)
+    assert m["fast_ice_speed"]["bias_m_per_yr"] == pytest.approx(err.mean(), rel=1e-4)
+    assert m["fast_ice_speed"]["fraction"] == pytest.approx(fast.sum() / ok.sum())
+    import json
+    json.dumps(m, allow_nan=False)
+
+
+def test_truth_metrics_dim3_vertical_is_spf_plus_nspf():
+    n_int = 4
+    epochs = 2017.0 + np.arange(n_int + 1) * 0.25
+    truth = truth_cube(n_int)
+    est = np.stack([truth[:, 0], truth[:, 1], truth[:, 2] + truth[:, 3]], axis=1)
+    ts = timeseries_from_velocities(epochs, est, components=("north", "east", "up"), grid=GRID)
+    m = truth_metrics(ts, lambda k: truth[k], np.ones(GRID.shape, bool), 0.5 * (epochs[:-1] + epochs[1:]))
+    assert m["up"]["rmse_m_per_yr"] == pytest.approx(0, abs=1e-3)
+
+
+def test_annual_speed_constant_velocity():
+    n_int = 40
+    epochs = 2016.93 + np.arange(n_int + 1) * 0.07
+    vel = np.zeros((n_int, 4) + GRID.shape, np.float32)
+    vel[:, 0], vel[:, 1] = 300.0, -400.0
+    ts = timeseries_from_velocities(epochs, vel, grid=GRID)
+    np.testing.assert_allclose(annual_speed(ts, 2017), 500.0, rtol=1e-5)
+    np.testing.assert_allclose(annual_speed(ts, 2018), 500.0, rtol=1e-5)
+    assert np.isnan(annual_speed(ts, 2019)).all()     # series ends at 2019.73
+    assert np.isnan(annual_speed(ts, 2016)).all()
+
+
+def test_annual_speed_interpolates_displacement():
+    epochs = np.array([2016.5, 2017.5, 2018.5])
+    vel = np.zeros((2, 4) + GRID.shape, np.float32)
+    vel[0, 1], vel[1, 1] = 100.0, 300.0         # east only
+    ts = timeseries_from_velocities(epochs, vel, grid=GRID)
+    np.testing.assert_allclose(annual_speed(ts, 2017), 0.5 * 100 + 0.5 * 300, rtol=1e-5)
+
+
+def test_reference_metrics():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 1000, (30, 20)).astype(np.float32)
+    m = reference_metrics(a, a, np.ones(a.shape, bool))
+    assert m["r"] == pytest.approx(1.0) and m["rmse_m_per_yr"] == 0 and m["n"] == 600
+    mask = np.ones(a.shape, bool)
+    mask[:5] = False
+    b = a.copy()
+    b[0, 0] = np.nan
+    m = reference_metrics(a + 25.0, b, mask)
+    assert m["r"] == pytest.approx(1.0)
+    assert m["rmse_m_per_yr"] == pytest.approx(25.0, rel=1e-5)
+    assert m["bias_m_per_yr"] == pytest.approx(25.0, rel=1e-5)
+    assert m["n"] == 500
+    c = rng.uniform(0, 1000, a.shape)
+    assert reference_metrics(a, c)["r"] == pytest.approx(np.corrcoef(a.ravel(), c.ravel())[0, 1])
+    assert reference_metrics(a, a, np.zeros(a.shape, bool)) == {"r": None, "rmse_m_per_yr": None,
+                                                                "bias_m_per_yr": None, "n": 0}
+
+
+def _write_reference(path, epsg, x0, y0, spacing, nx, ny, vx, vy):
+    from gfjax.io.netcdf import write_netcdf
+
+    g = MapGrid(epsg, x0, y0, spacing, nx, ny)
+    ds = xr.Dataset({"vx": (("y", "x"), np.full(g.shape, vx, np.float32)),
+                     "vy": (("y", "x"), np.full(g.shape, vy, np.float32)),
+                     "v": (("y", "x"), np.full(g.shape, np.hypot(vx, vy), np.float32)),
+                     "v_error": (("y", "x"), np.full(g.shape, 12.0, np.float32))})
+    write_netcdf(ds, path, grid=g)
+
+
+def test_read_reference_same_crs_other_spacing(tmp_path):
+    p = tmp_path / "reference_velocity_2017.nc"
+    _write_reference(p, 32605, 599760.0, 7010160.0, 120.0, 14, 12, 100.0, -50.0)
+    ref = read_reference_on_grid(p, GRID)
+    np.testing.assert_allclose(ref["vx"].values, 100.0, rtol=1e-5)
+    np.testing.assert_allclose(ref["vy"].values, -50.0, rtol=1e-5)
+    np.testing.assert_allclose(ref["v_error"].values, 12.0, rtol=1e-5)
+    assert ref["v"].shape == GRID.shape and "spatial_ref" in ref.coords
+
+
+def test_read_reference_polar_stereographic_rotates(tmp_path):
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(32605, 3413, always_xy=True)
+    xs, ys = tr.transform([GRID.x0 - 2000, GRID.bounds[2] + 2000], [GRID.bounds[1] - 2000, GRID.y0 + 2000])
+    x0, y0 = np.floor(min(xs) / 120) * 120 - 2400, np.ceil(max(ys) / 120) * 120 + 2400
+    n = int((max(xs) - min(xs) + 4800) / 120) + 2
+    p = tmp_path / "ref3413.nc"
+    _write_reference(p, 3413, x0, y0, 120.0, n, n, 300.0, 400.0)
+    ref = read_reference_on_grid(p, GRID)
+    np.testing.assert_allclose(ref["v"].values, 500.0, rtol=1e-4)
+    assert not np.allclose(ref["vx"].values, 300.0, atol=10)      # rotated into UTM axes
