@@ -1,0 +1,167 @@
+"""Batched, streamed evaluation of the one-window kernels over any number of windows.
+
+Windows (given by the top-left pixels of their reference windows and search areas, original
+px) are processed in row-major batches of a fixed size derived from a memory budget. For each
+batch the image rows it needs are cut out (with a halo, zero-padded to bucketed shapes so that
+``jit`` compiles a handful of programs), deramped/oversampled/converted to amplitude on the
+device, and the windows are cut from those blocks inside the jitted ``vmap``. With several local
+devices the batch axis is sharded over a 1-D mesh (blocks replicated). Memory is bounded by the
+batch size, whatever the image size.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+
+from .kernels import ncc_surface, window_weights
+from .oversample import amplitude_block, window_amplitude
+from .quality import peak_covariance, surface_snr
+from .refine import refine_peak
+
+HALO = 16        # original px around each block: keeps the FFT oversampling's wrap away
+_ROW_BUCKET = 32
+_COL_BUCKET = 128
+
+
+class PassSpec(NamedTuple):
+    """Static description of one tracking pass (original px unless stated)."""
+    window: tuple[int, int]
+    search: tuple[int, int]
+    oversample: int
+    deramp: str
+    scope: str
+    weighting: str
+    weight_sigma: float
+    subpixel_factor: int
+    zoom_halfwidth: float
+    snr_exclusion: float
+    memory_budget_mb: float
+    batch_size: int | None
+    shard: bool
+
+
+@lru_cache(maxsize=64)
+def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float, n_grid: int,
+                   exclusion: float, scale: float, per_window: int = 0, deramp: bool = False):
+    """Jitted vmap of the one-window pipeline: cut → NCC → refine → SNR → covariance.
+    ``per_window`` > 0: the blocks are complex and each cut window is deramped/oversampled by
+    that factor on its own (sizes h… are then of the oversampled windows)."""
+    def one(ref_block, sec_block, weights, rs, ss):
+        if per_window:
+            k = per_window
+            r = window_amplitude(jax.lax.dynamic_slice(ref_block, (rs[0], rs[1]), (h // k, w // k)), k, deramp)
+            s = window_amplitude(jax.lax.dynamic_slice(sec_block, (ss[0], ss[1]), (H // k, W // k)), k, deramp)
+        else:
+            r = jax.lax.dynamic_slice(ref_block, (rs[0], rs[1]), (h, w))
+            s = jax.lax.dynamic_slice(sec_block, (ss[0], ss[1]), (H, W))
+        c = ncc_surface(r, s, weights, uniform)
+        pk = refine_peak(c.ncc, c.cross_spectrum, c.energy_secondary, c.energy_reference,
+                         (H, W), spacing, n_grid)
+        snr = surface_snr(c.ncc, pk.integer_lag, pk.value, exclusion)
+        cov = peak_covariance(c.ncc, pk.integer_lag, pk.value, snr, scale)
+        return pk.lag, pk.value, snr, cov, pk.on_border
+    return jax.jit(jax.vmap(one, in_axes=(None, None, None, 0, 0)))
+
+
+def _bucket(n: int, q: int) -> int:
+    return int(math.ceil(n / q) * q)
+
+
+def _crop(img: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -> np.ndarray:
+    """``img[r0:r0+shape[0], c0:c0+shape[1]]`` with zeros outside the image."""
+    out = np.zeros(shape, img.dtype)
+    a0, a1 = max(r0, 0), min(r0 + shape[0], img.shape[0])
+    b0, b1 = max(c0, 0), min(c0 + shape[1], img.shape[1])
+    if a1 > a0 and b1 > b0:
+        out[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = img[a0:a1, b0:b1]
+    return out
+
+
+def batch_size_for(spec: PassSpec, n_devices: int) -> int:
+    """Windows per device call: ``batch_size`` or the memory budget / per-window working set
+    (~12 float32 copies of the search chip: chip, its square, three spectra, surfaces)."""
+    if spec.batch_size is not None:
+        b = spec.batch_size
+    else:
+        os_ = spec.oversample
+        H = os_ * (spec.window[0] + 2 * spec.search[0])
+        W = os_ * (spec.window[1] + 2 * spec.search[1])
+        b = int(spec.memory_budget_mb * 2 ** 20 // (12 * 4 * H * W))
+    return max(n_devices, (max(b, 1) // n_devices) * n_devices)
+
+
+def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.ndarray,
+             spec: PassSpec) -> dict[str, np.ndarray]:
+    """Track the windows whose reference windows start at ``ref_tl`` (N, 2) and search areas at
+    ``sec_tl`` (N, 2) (original px, row-major order, all inside the images).
+
+    Returns lag-derived offsets (N, 2) px, peak, snr, cov (N, 3) px², on_border (N,)."""
+    n = ref_tl.shape[0]
+    wa, wr = spec.window
+    sa, sr = spec.search
+    complex_input = np.iscomplexobj(ref)
+    os_ = spec.oversample if complex_input else 1
+    h, w = os_ * wa, os_ * wr
+    H, W = h + 2 * os_ * sa, w + 2 * os_ * sr
+    out = {"offset": np.full((n, 2), np.nan, np.float32), "peak": np.full(n, np.nan, np.float32),
+           "snr": np.full(n, np.nan, np.float32), "cov": np.full((n, 3), np.nan, np.float32),
+           "on_border": np.zeros(n, bool)}
+    if n == 0:
+        return out
+    devices = jax.local_devices() if spec.shard else jax.local_devices()[:1]
+    nd = len(devices)
+    bsz = min(batch_size_for(spec, nd), _bucket(n, nd))
+    uniform = spec.weighting == "uniform"
+    weights = jnp.asarray(window_weights((h, w), spec.weighting, spec.weight_sigma))
+    spacing = os_ / spec.subpixel_factor
+    n_grid = 2 * int(math.ceil(spec.zoom_halfwidth * spec.subpixel_factor)) + 1
+    per_window = complex_input and spec.scope == "window"
+    program = _batch_program(h, w, H, W, uniform, spacing, n_grid,
+                             float(spec.snr_exclusion * os_), float(os_),
+                             os_ if per_window else 0, spec.deramp != "none")
+    if nd > 1:
+        mesh = jax.make_mesh((nd,), ("windows",), devices=devices,
+                             axis_types=(jax.sharding.AxisType.Auto,))
+        split = NamedSharding(mesh, PartitionSpec("windows"))
+        whole = NamedSharding(mesh, PartitionSpec())
+    pending = []
+    for b0 in range(0, n, bsz):
+        idx = np.arange(b0, min(b0 + bsz, n))
+        pad = np.concatenate([idx, np.full(bsz - idx.size, idx[0])])
+        rt, st = ref_tl[pad], sec_tl[pad]
+        blocks, starts = [], []
+        for tl, size in ((rt, (wa, wr)), (st, (wa + 2 * sa, wr + 2 * sr))):
+            r0 = int(tl[:, 0].min()) - HALO
+            c0 = int(tl[:, 1].min()) - HALO
+            shape = (_bucket(int(tl[:, 0].max()) + size[0] + HALO - r0, _ROW_BUCKET),
+                     _bucket(int(tl[:, 1].max()) + size[1] + HALO - c0, _COL_BUCKET))
+            crop = jnp.asarray(_crop(ref if len(blocks) == 0 else sec, r0, c0, shape))
+            if per_window:
+                blocks.append(crop)
+                starts.append((tl - np.array([r0, c0])).astype(np.int32))
+            else:
+                blocks.append(amplitude_block(crop, oversample=os_,
+                                              deramp=spec.deramp if complex_input else "none",
+                                              smooth_lines=wa))
+                starts.append(((tl - np.array([r0, c0])) * os_).astype(np.int32))
+        rs, ss = jnp.asarray(starts[0]), jnp.asarray(starts[1])
+        ref_blk, sec_blk, wts = blocks[0], blocks[1], weights
+        if nd > 1:
+            rs, ss = jax.device_put(rs, split), jax.device_put(ss, split)
+            ref_blk, sec_blk, wts = (jax.device_put(x, whole) for x in (ref_blk, sec_blk, wts))
+        pending.append((idx, program(ref_blk, sec_blk, wts, rs, ss)))
+    for idx, (lag, peak, snr, cov, border) in pending:
+        k = idx.size
+        # lag 0 = search area's top-left on the reference window's top-left
+        out["offset"][idx] = np.asarray(lag)[:k] / os_ + (sec_tl[idx] - ref_tl[idx])
+        out["peak"][idx] = np.asarray(peak)[:k]
+        out["snr"][idx] = np.asarray(snr)[:k]
+        out["cov"][idx] = np.asarray(cov)[:k]
+        out["on_border"][idx] = np.asarray(border)[:k]
+    return out

@@ -1,0 +1,152 @@
+"""Options of the offset tracker, as a plain dataclass usable as a Hydra/OmegaConf structured
+config (field types: int, float, str, bool, Optional, List[int], List[float]; no tuples).
+
+All pairs are ordered (azimuth, range) and expressed in pixels of the ORIGINAL (not
+oversampled) reference image.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import List, Optional
+
+WEIGHTINGS = ("gaussian", "uniform")
+DERAMPS = ("none", "azimuth")
+SCOPES = ("image", "window")
+
+
+@dataclass
+class TrackingOptions:
+    """Normalised cross-correlation offset tracking (Samsonov 2022; ISCE3 ampcor; autoRIFT)."""
+
+    window: List[int] = field(default_factory=lambda: [64, 64])
+    """Reference window size (azimuth, range), px. Each ≥ 4."""
+    step: List[int] = field(default_factory=lambda: [8, 32])
+    """Spacing of the output grid (azimuth, range), px. Each ≥ 1."""
+    search: List[int] = field(default_factory=lambda: [16, 16])
+    """Half search range (azimuth, range), px, around the a-priori offset: offsets within
+    prior ± search are found; a peak on the border of this range is rejected (reason 3)."""
+    first_window: Optional[List[int]] = None
+    """Top-left pixel (azimuth, range) of the first reference window; None = ``search`` so that
+    the first window's search area starts at pixel 0 when the prior is 0."""
+    oversample: int = 2
+    """FFT oversampling factor of the images before taking amplitude: 1 or 2 (complex SLC input
+    only; real amplitude input is never oversampled). ×2 avoids aliasing the amplitude, whose
+    bandwidth is twice the SLC's."""
+    oversample_scope: str = "image"
+    """Where the complex data are oversampled, choices: "image" (once per image block, shared by
+    all overlapping windows: fast, no edge effects) | "window" (each window and search area on
+    its own periodic support, as ISCE3 ampcor/PyCuAmpcor do)."""
+    deramp: str = "none"
+    """Phase-ramp removal before oversampling, choices: "none" | "azimuth" (TOPS). With
+    oversample_scope "image": a per-line azimuth Doppler, the phase of the lag-1 correlation
+    smoothed over one window height, is demodulated; with "window": one linear phase ramp per
+    window (both axes) is removed, as ampcor's deramp method 1."""
+    weighting: str = "gaussian"
+    """Correlation weights over the reference window, choices: "gaussian" | "uniform"."""
+    weight_sigma: float = 0.5
+    """Gaussian weight standard deviation as a fraction of the window size per axis (0.5 = σ of
+    half a window: centre pixels count most, the whole window still contributes)."""
+    subpixel_factor: int = 64
+    """Sub-pixel grid of the matrix-multiply DFT peak refinement: 1/subpixel_factor px (original
+    px). ≥ 8. A parabola through the best grid node and its neighbours refines further."""
+    zoom_halfwidth: float = 0.2
+    """Half width, original px, of the refinement region around the coarse peak estimate."""
+    snr_exclusion: float = 3.0
+    """Half width, original px, of the region around the peak left out of the SNR's noise mean
+    (ISCE3's "SNR window 21" at oversample 2 is 5.0). Must be < search on both axes."""
+    min_snr: float = 25.0
+    """Reject (reason 4) windows with SNR = peak² / mean(surface² away from the peak) below
+    this; 0 disables. Pure-noise maxima over a ±8 px search reach SNR ≈ 10–20 (their height is
+    ~3–4.5 σ of the surface), so 25 (a 5 σ peak) keeps only peaks that are a real match."""
+    min_peak: float = 0.0
+    """Reject (reason 4) windows with a normalised correlation peak below this; 0 disables."""
+    max_nodata_fraction: float = 0.1
+    """Reject (reason 2) windows whose reference window or search area holds more than this
+    fraction of no-data pixels (NaN, inf or exactly 0)."""
+    median_filter_size: int = 5
+    """Size (windows) of the local-median outlier filter (autoRIFT NDC-style); 0 disables."""
+    median_max_deviation: float = 4.0
+    """Reject (reason 5) an offset deviating from the local median of its valid neighbours by
+    more than this many robust standard deviations (1.4826 × MAD) ..."""
+    median_min_deviation: float = 0.5
+    """... and by more than this many px (floor on the threshold, px)."""
+    median_min_neighbours: int = 4
+    """Minimum number of valid neighbours for the median filter to judge a window."""
+    coarse_factor: int = 1
+    """Coarse-to-fine: a first pass on amplitude images decimated by this factor gives
+    per-window priors for the fine pass. 1 disables. E.g. 4 with coarse_search [32, 160]
+    tracks surge offsets of 150 range px with a fine search of 8 px."""
+    coarse_search: List[int] = field(default_factory=lambda: [64, 64])
+    """Half search range (azimuth, range) of the coarse pass, original px."""
+    memory_budget_mb: float = 1024.0
+    """Device memory (MB) the batched correlation may use; sets the window batch size."""
+    batch_size: Optional[int] = None
+    """Windows per device call; None = derived from memory_budget_mb."""
+    shard: bool = True
+    """Shard the window batch over all local devices (1-D mesh) when there are several."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError naming the field when an option is outside its range."""
+        for name in ("window", "step", "search", "coarse_search"):
+            v = getattr(self, name)
+            if len(v) != 2 or any(int(x) != x for x in v):
+                raise ValueError(f"TrackingOptions.{name} must be 2 integers (azimuth, range), got {v!r}")
+        if min(self.window) < 4:
+            raise ValueError(f"TrackingOptions.window must be ≥ 4 px per axis, got {self.window!r}")
+        if min(self.step) < 1:
+            raise ValueError(f"TrackingOptions.step must be ≥ 1 px, got {self.step!r}")
+        if min(self.search) < 1 or min(self.coarse_search) < 1:
+            raise ValueError(f"TrackingOptions.search/coarse_search must be ≥ 1 px, got "
+                             f"{self.search!r}, {self.coarse_search!r}")
+        if self.first_window is not None and (len(self.first_window) != 2 or min(self.first_window) < 0):
+            raise ValueError(f"TrackingOptions.first_window must be 2 integers ≥ 0, got {self.first_window!r}")
+        if self.oversample not in (1, 2):
+            raise ValueError(f"TrackingOptions.oversample must be 1 or 2, got {self.oversample!r}")
+        if self.oversample_scope not in SCOPES:
+            raise ValueError(f"TrackingOptions.oversample_scope must be one of {SCOPES}, got {self.oversample_scope!r}")
+        if self.deramp not in DERAMPS:
+            raise ValueError(f"TrackingOptions.deramp must be one of {DERAMPS}, got {self.deramp!r}")
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"TrackingOptions.weighting must be one of {WEIGHTINGS}, got {self.weighting!r}")
+        if not self.weight_sigma > 0:
+            raise ValueError(f"TrackingOptions.weight_sigma must be > 0, got {self.weight_sigma!r}")
+        if self.subpixel_factor < 8:
+            raise ValueError(f"TrackingOptions.subpixel_factor must be ≥ 8, got {self.subpixel_factor!r}")
+        if not 0 < self.zoom_halfwidth <= 1.0:
+            raise ValueError(f"TrackingOptions.zoom_halfwidth must be in (0, 1] px, got {self.zoom_halfwidth!r}")
+        if not 0 <= self.snr_exclusion < min(self.search):
+            raise ValueError(f"TrackingOptions.snr_exclusion must be in [0, min(search)={min(self.search)}) px, "
+                             f"got {self.snr_exclusion!r}")
+        if not 0 <= self.max_nodata_fraction <= 1:
+            raise ValueError(f"TrackingOptions.max_nodata_fraction must be in [0, 1], got {self.max_nodata_fraction!r}")
+        if self.median_filter_size < 0 or (self.median_filter_size and self.median_filter_size % 2 == 0):
+            raise ValueError(f"TrackingOptions.median_filter_size must be 0 or odd, got {self.median_filter_size!r}")
+        if self.coarse_factor < 1:
+            raise ValueError(f"TrackingOptions.coarse_factor must be ≥ 1, got {self.coarse_factor!r}")
+        if not self.memory_budget_mb > 0:
+            raise ValueError(f"TrackingOptions.memory_budget_mb must be > 0, got {self.memory_budget_mb!r}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"TrackingOptions.batch_size must be ≥ 1 or None, got {self.batch_size!r}")
+
+    def to_attrs(self) -> dict:
+        """Options as netCDF-safe attributes (lists kept, None → "none", bool → int)."""
+        out = {}
+        for k, v in asdict(self).items():
+            out[k] = "none" if v is None else (int(v) if isinstance(v, bool) else v)
+        return out
+
+
+def resolve_options(options: Optional[TrackingOptions] = None, **overrides) -> TrackingOptions:
+    """``options`` (or the defaults) with keyword ``overrides`` applied; tuples become lists.
+    Unknown keywords raise ValueError naming them."""
+    base = asdict(options) if options is not None else {}
+    known = {f.name for f in fields(TrackingOptions)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"track_offsets: unknown option(s) {unknown}; valid: {sorted(known)}")
+    for k, v in overrides.items():
+        base[k] = list(v) if isinstance(v, tuple) else v
+    return TrackingOptions(**base)

@@ -1,0 +1,232 @@
+"""Public entry point: :func:`track_offsets` (ring 2: NumPy/xarray around the JAX kernels).
+
+Grid: reference windows start at ``first_window + k * step`` (azimuth, range) and must lie
+inside the reference image; their centres (``start + (window - 1) / 2``, px of the original
+reference image) are the output coordinates. The search area of a window is the reference
+window moved by the rounded a-priori offset and grown by ``search`` on each side; it must lie
+inside the secondary image, otherwise the window is rejected (reason 1) rather than tracked on
+made-up data. Holes are never filled.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import xarray as xr
+from scipy import ndimage
+
+from . import quality as q
+from .engine import PassSpec, run_pass
+from .options import TrackingOptions, resolve_options
+
+
+def _check_images(reference, secondary) -> tuple[np.ndarray, np.ndarray]:
+    ref, sec = np.asarray(reference), np.asarray(secondary)
+    for name, x in (("reference", ref), ("secondary", sec)):
+        if x.ndim != 2:
+            raise ValueError(f"track_offsets: {name} must be a 2-D (azimuth, range) array, got shape {x.shape}")
+        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.complexfloating)
+                or np.issubdtype(x.dtype, np.integer)):
+            raise ValueError(f"track_offsets: {name} must be real or complex numbers, got dtype {x.dtype}")
+    if ref.shape != sec.shape:
+        raise ValueError(f"track_offsets: secondary shape {sec.shape} differs from reference shape {ref.shape}")
+    if np.iscomplexobj(ref) != np.iscomplexobj(sec):
+        raise ValueError("track_offsets: reference and secondary must both be complex (SLC) or both real "
+                         f"(amplitude), got {ref.dtype} and {sec.dtype}")
+    dtype = np.complex64 if np.iscomplexobj(ref) else np.float32
+    return ref.astype(dtype, copy=False), sec.astype(dtype, copy=False)
+
+
+def _nodata_counts(img: np.ndarray, tl: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Number of NaN/inf/0 pixels in each box of ``size`` at top-left ``tl`` (N, 2), inside."""
+    bad = (~np.isfinite(img)) | (img == 0)
+    sat = np.pad(bad.cumsum(0, dtype=np.int64).cumsum(1), ((1, 0), (1, 0)))
+    a, r = tl[:, 0], tl[:, 1]
+    return sat[a + size[0], r + size[1]] - sat[a, r + size[1]] - sat[a + size[0], r] + sat[a, r]
+
+
+def window_grid(shape: tuple[int, int], opts: TrackingOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Top-left pixels of the reference windows along azimuth and range (1-D int arrays)."""
+    first = opts.first_window if opts.first_window is not None else opts.search
+    axes = []
+    for ax, name in ((0, "azimuth"), (1, "range")):
+        if opts.window[ax] > shape[ax]:
+            raise ValueError(f"track_offsets: window {opts.window} does not fit the {name} size "
+                             f"{shape[ax]} of the images")
+        if opts.window[ax] + 2 * opts.search[ax] > shape[ax]:
+            raise ValueError(f"track_offsets: search {opts.search} cannot fit: window + 2 × search "
+                             f"exceeds the {name} size {shape[ax]} of the images")
+        axes.append(np.arange(first[ax], shape[ax] - opts.window[ax] + 1, opts.step[ax], dtype=np.int64))
+        if axes[-1].size == 0:
+            raise ValueError(f"track_offsets: first_window {first} leaves no {name} window inside "
+                             f"the {name} size {shape[ax]}")
+    return axes[0], axes[1]
+
+
+def _prior_grids(prior_azimuth, prior_range, prior, grid_shape, coords) -> Optional[np.ndarray]:
+    """A-priori offsets (2, na, nr) float px on the output grid, or None."""
+    if prior is not None:
+        if prior_azimuth is not None or prior_range is not None:
+            raise ValueError("track_offsets: give either prior (a Dataset) or prior_azimuth/prior_range")
+        if not isinstance(prior, xr.Dataset) or "azimuth_offset" not in prior or "range_offset" not in prior:
+            raise ValueError("track_offsets: prior must be an xarray.Dataset with azimuth_offset and range_offset")
+        p = prior[["azimuth_offset", "range_offset"]]
+        if p.azimuth_offset.shape != grid_shape or not (
+                np.allclose(p.azimuth.values, coords[0]) and np.allclose(p["range"].values, coords[1])):
+            p = p.interp(azimuth=coords[0], range=coords[1], method="linear")
+        return np.stack([p.azimuth_offset.values, p.range_offset.values]).astype(np.float64)
+    if prior_azimuth is None and prior_range is None:
+        return None
+    out = []
+    for name, v in (("prior_azimuth", prior_azimuth), ("prior_range", prior_range)):
+        v = np.zeros(grid_shape) if v is None else np.asarray(v, np.float64)
+        if v.ndim == 0:
+            v = np.full(grid_shape, float(v))
+        if v.shape != grid_shape:
+            raise ValueError(f"track_offsets: {name} has shape {v.shape}, expected the output grid {grid_shape}")
+        out.append(v)
+    return np.stack(out)
+
+
+def _pass_spec(opts: TrackingOptions, search, oversample) -> PassSpec:
+    return PassSpec(tuple(opts.window), tuple(int(s) for s in search), oversample, opts.deramp,
+                    opts.oversample_scope, opts.weighting, opts.weight_sigma, opts.subpixel_factor, opts.zoom_halfwidth,
+                    min(opts.snr_exclusion, min(search) - 1), opts.memory_budget_mb,
+                    opts.batch_size, opts.shard)
+
+
+def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, np.ndarray]:
+    """One pass on the grid of window top-lefts ``ta`` × ``tr`` with priors (2, na, nr) px."""
+    na, nr = ta.size, tr.size
+    reason = np.zeros((na, nr), np.int8)
+    ref_tl = np.stack(np.meshgrid(ta, tr, indexing="ij"), -1).reshape(-1, 2)
+    prior_ok = np.all(np.isfinite(prior), axis=0).reshape(-1)
+    prior_int = np.where(prior_ok, np.rint(np.nan_to_num(prior)).reshape(2, -1), 0).T.astype(np.int64)
+    sec_tl = ref_tl + prior_int - np.asarray(search)
+    size = np.array(opts.window) + 2 * np.asarray(search)
+    inside = np.all((sec_tl >= 0) & (sec_tl + size <= np.array(sec.shape)), axis=1)
+    flat = reason.reshape(-1)
+    flat[~inside] = q.EDGE
+    flat[~prior_ok] = q.NO_PRIOR
+    todo = np.flatnonzero(flat == q.OK)
+    limit = opts.max_nodata_fraction
+    nd_ref = _nodata_counts(ref, ref_tl[todo], tuple(opts.window)) > limit * np.prod(opts.window)
+    nd_sec = _nodata_counts(sec, sec_tl[todo], tuple(size)) > limit * np.prod(size)
+    flat[todo[nd_ref | nd_sec]] = q.NODATA
+    todo = np.flatnonzero(flat == q.OK)
+    clean_ref = np.where(np.isfinite(ref), ref, 0).astype(ref.dtype)
+    clean_sec = np.where(np.isfinite(sec), sec, 0).astype(sec.dtype)
+    res = run_pass(clean_ref, clean_sec, ref_tl[todo], sec_tl[todo], _pass_spec(opts, search, oversample))
+    out = {k: np.full((na * nr,) + v.shape[1:], np.nan, np.float32) for k, v in res.items() if k != "on_border"}
+    for k in out:
+        out[k][todo] = res[k]
+    flat[todo[~np.isfinite(res["peak"])]] = q.NODATA
+    flat[todo[res["on_border"] & np.isfinite(res["peak"])]] = q.BORDER
+    out = {k: v.reshape((na, nr) + v.shape[1:]) for k, v in out.items()}
+    out["reason"] = reason
+    out["prior"] = np.moveaxis(prior_int.reshape(na, nr, 2), -1, 0).astype(np.float32)
+    return out
+
+
+def _apply_filters(out: dict, opts: TrackingOptions) -> None:
+    """SNR/peak thresholds, then the local-median filter; rejected offsets become NaN."""
+    reason = out["reason"]
+    ok = reason == q.OK
+    with np.errstate(invalid="ignore"):
+        low = ok & ~((out["snr"] >= opts.min_snr) & (out["peak"] >= opts.min_peak))
+    reason[low] = q.LOW_QUALITY
+    off = np.where((reason == q.OK)[None], np.moveaxis(out["offset"], -1, 0), np.nan)
+    bad = q.median_outliers(off[0], off[1], opts.median_filter_size, opts.median_max_deviation,
+                            opts.median_min_deviation, opts.median_min_neighbours)
+    reason[bad] = q.OUTLIER
+    out["offset"][reason != q.OK] = np.nan
+    out["cov"][reason != q.OK] = np.nan
+
+
+def _coarse_prior(ref, sec, ta, tr, prior, opts) -> np.ndarray:
+    """Priors (2, na, nr) px from a pass on amplitude images decimated by coarse_factor."""
+    f = opts.coarse_factor
+    def decimate(x):
+        p = np.abs(x.astype(np.complex64 if np.iscomplexobj(x) else np.float32)) ** 2
+        ha, hr = p.shape[0] // f, p.shape[1] // f
+        return np.sqrt(p[:ha * f, :hr * f].reshape(ha, f, hr, f).mean(axis=(1, 3))).astype(np.float32)
+    cref, csec = decimate(ref), decimate(sec)
+    csearch = [max(2, int(np.ceil(s / f))) for s in opts.coarse_search]
+    wa, wr = opts.window
+    # coarse windows centred on every f-th fine window centre
+    ia, ir = np.arange(0, ta.size, f), np.arange(0, tr.size, f)
+    cta = np.clip(np.rint((ta[ia] + (wa - 1) / 2) / f - (wa - 1) / 2).astype(np.int64), 0, None)
+    ctr = np.clip(np.rint((tr[ir] + (wr - 1) / 2) / f - (wr - 1) / 2).astype(np.int64), 0, None)
+    keep_a, keep_r = cta + wa <= cref.shape[0], ctr + wr <= cref.shape[1]
+    ia, ir, cta, ctr = ia[keep_a], ir[keep_r], cta[keep_a], ctr[keep_r]
+    if ia.size == 0 or ir.size == 0:
+        raise ValueError(f"track_offsets: coarse_factor {f} leaves images of {cref.shape} px, "
+                         f"smaller than the window {opts.window}")
+    cprior = (np.zeros((2, ia.size, ir.size)) if prior is None
+              else prior[:, ia][:, :, ir] / f)
+    copts = resolve_options(opts, median_min_deviation=opts.median_min_deviation / f)
+    res = _track_grid(cref, csec, cta, ctr, cprior, csearch, copts, 1)
+    _apply_filters(res, copts)
+    off = np.moveaxis(res["offset"], -1, 0) * f
+    valid = np.isfinite(off[0])
+    if not valid.any():
+        return np.zeros((2, ta.size, tr.size)) if prior is None else prior
+    # priors only: fill holes with the nearest valid coarse offset, then interpolate bilinearly
+    near = ndimage.distance_transform_edt(~valid, return_distances=False, return_indices=True)
+    off = off[:, near[0], near[1]]
+    fa = np.interp(np.arange(ta.size), ia, np.arange(ia.size))
+    fr = np.interp(np.arange(tr.size), ir, np.arange(ir.size))
+    grid = np.meshgrid(fa, fr, indexing="ij")
+    return np.stack([ndimage.map_coordinates(c, grid, order=1, mode="nearest") for c in off])
+
+
+def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = None,
+                  prior_azimuth=None, prior_range=None, prior: Optional[xr.Dataset] = None,
+                  **overrides) -> xr.Dataset:
+    """Offsets (secondary − reference position, px of the original images) on a grid of windows.
+
+    ``reference``, ``secondary``: 2-D (azimuth, range) arrays of equal shape, both complex SLC
+    (oversampled ×``oversample`` before amplitude) or both real amplitude. NaN/inf/0 = no data.
+    Options: ``options=TrackingOptions(...)`` and/or keyword overrides (``window=(64, 64)``,
+    ``step=(8, 32)``, ``search=(16, 16)``, …; see :class:`TrackingOptions`).
+    Priors: ``prior_azimuth``/``prior_range`` (scalars or arrays on the output grid, px) or
+    ``prior`` (a Dataset from an earlier call; interpolated onto this grid); the search is
+    centred on the rounded prior; NaN priors reject the window (reason 6). With
+    ``coarse_factor > 1`` and no prior, a coarse pass on decimated images gives the priors.
+
+    Returns an ``xarray.Dataset`` on coords ``azimuth``, ``range`` (window centres, px):
+    ``azimuth_offset``, ``range_offset`` (px, NaN where rejected), ``snr``, ``peak``,
+    ``cov_azimuth``, ``cov_range``, ``cov_cross`` (px²), ``valid`` (bool), ``reason`` (int8, see
+    :mod:`gfjax.offsets.quality`), ``prior_azimuth``, ``prior_range`` (integer search centres, px).
+    """
+    opts = resolve_options(options, **overrides)
+    ref, sec = _check_images(reference, secondary)
+    ta, tr = window_grid(ref.shape, opts)
+    wa, wr = opts.window
+    coords = (ta + (wa - 1) / 2.0, tr + (wr - 1) / 2.0)
+    prior = _prior_grids(prior_azimuth, prior_range, prior, (ta.size, tr.size), coords)
+    if opts.coarse_factor > 1:
+        prior = _coarse_prior(ref, sec, ta, tr, prior, opts)
+    if prior is None:
+        prior = np.zeros((2, ta.size, tr.size))
+    out = _track_grid(ref, sec, ta, tr, prior, opts.search, opts, opts.oversample)
+    _apply_filters(out, opts)
+    dims = ("azimuth", "range")
+    data = {
+        "azimuth_offset": (dims, out["offset"][..., 0], {"units": "px", "long_name": "azimuth offset, secondary - reference"}),
+        "range_offset": (dims, out["offset"][..., 1], {"units": "px", "long_name": "range offset, secondary - reference"}),
+        "snr": (dims, out["snr"], {"long_name": "peak^2 / mean(surface^2 away from peak)"}),
+        "peak": (dims, out["peak"], {"long_name": "normalised cross-correlation at the peak"}),
+        "cov_azimuth": (dims, out["cov"][..., 0], {"units": "px2"}),
+        "cov_range": (dims, out["cov"][..., 1], {"units": "px2"}),
+        "cov_cross": (dims, out["cov"][..., 2], {"units": "px2"}),
+        "valid": (dims, out["reason"] == q.OK),
+        "reason": (dims, out["reason"], {"flag_values": list(q.REASONS), "flag_meanings": " ".join(q.REASONS.values())}),
+        "prior_azimuth": (dims, out["prior"][0], {"units": "px"}),
+        "prior_range": (dims, out["prior"][1], {"units": "px"}),
+    }
+    ds = xr.Dataset(data, coords={"azimuth": ("azimuth", coords[0].astype(np.float64), {"units": "px"}),
+                                  "range": ("range", coords[1].astype(np.float64), {"units": "px"})})
+    ds.attrs.update(opts.to_attrs())
+    ds.attrs["input"] = "complex" if np.iscomplexobj(ref) else "amplitude"
+    return ds
