@@ -139,7 +139,7 @@ class Track:
         r, c = self.grid.fractional_index(east, north)
         return map_coordinates(field_, [np.ravel(r), np.ravel(c)], order=1, mode="nearest").reshape(np.shape(r))
 
-    def radar_to_map(self, azimuth_px, range_px, iterations: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    def radar_to_map(self, azimuth_px, range_px, iterations: int = 60) -> tuple[np.ndarray, np.ndarray]:
         """(easting, northing) m (float64) of radar positions, on the DEM surface.
 
         Solves f(g) = g sin θ − h(E(g), N(g)) cos θ − ρ = 0 for the ground range g on the
@@ -151,22 +151,31 @@ class Track:
         a = self._a0 + np.asarray(azimuth_px, np.float64) * self.azimuth_spacing_m
         rho = self._r0 + np.asarray(range_px, np.float64) * self.range_spacing_m
         dem64 = self.dem.astype(np.float64)
+        shape = np.broadcast(a, rho).shape
+        a = np.broadcast_to(a, shape).ravel()
+        rho = np.broadcast_to(rho, shape).ravel()
         lo = (rho + float(dem64.min()) * ct) / st
         hi = (rho + float(dem64.max()) * ct) / st
         g = (rho + float(np.mean(dem64)) * ct) / st
+        active = np.arange(g.size)
         for _ in range(iterations):
-            north = a * np.cos(p) - g * np.sin(p)
-            east = a * np.sin(p) + g * np.cos(p)
-            h = self._sample(dem64, east, north)
-            f = g * st - h * ct - rho
-            lo = np.where(f < 0, g, lo)
-            hi = np.where(f >= 0, g, hi)
-            if np.all(np.abs(f) < 1e-6):
-                break
+            ga, aa = g[active], a[active]
+            north = aa * np.cos(p) - ga * np.sin(p)
+            east = aa * np.sin(p) + ga * np.cos(p)
+            f = ga * st - self._sample(dem64, east, north) * ct - rho[active]
+            lo[active] = np.where(f < 0, ga, lo[active])
+            hi[active] = np.where(f >= 0, ga, hi[active])
+            done = np.abs(f) < 1e-5
             dh = self._sample(self._dem_slope_look, east, north)
-            newton = g - f / np.maximum(st - ct * dh, 0.05 * st)
-            g = np.where((newton > lo) & (newton < hi), newton, 0.5 * (lo + hi))
-        return a * np.sin(p) + g * np.cos(p), a * np.cos(p) - g * np.sin(p)
+            newton = ga - f / np.maximum(st - ct * dh, 0.05 * st)
+            la, ha = lo[active], hi[active]
+            g[active] = np.where(done, ga, np.where((newton > la) & (newton < ha), newton, 0.5 * (la + ha)))
+            active = active[~done]
+            if active.size == 0:
+                break
+        east = a * np.sin(p) + g * np.cos(p)
+        north = a * np.cos(p) - g * np.sin(p)
+        return east.reshape(shape), north.reshape(shape)
 
     def radar_lookup(self, step: tuple[int, int] = (8, 32)) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Lookup table radar → map on a decimated radar grid: (azimuth_px (na,), range_px (nr,),
