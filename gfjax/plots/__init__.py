@@ -1,0 +1,1 @@
+"""Figures (matplotlib Agg): ``scene`` (synthetic scene truth), ``products`` (product figures)."""
