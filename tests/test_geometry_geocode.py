@@ -156,3 +156,21 @@ def test_bad_inputs_raise_clear_errors():
         geocode_maps(np.zeros((2, 2, 2, 2)), ORIGIN, STEP, lut_az, lut_rg)
     with pytest.raises(ValueError, match="maps must be on the grid"):
         sample_map(np.zeros((5, 5)), GRID, [0.0], [0.0])
+
+
+def test_lut_from_radar_lookup_inverts_an_affine_geometry():
+    from gfjax.geometry import lut_from_radar_lookup
+
+    track = AffineTrack(GRID, 199.0)
+    az = np.arange(0, track.shape[0], 16.0)
+    rg = np.arange(0, track.shape[1], 64.0)
+    A, R = np.meshgrid(az, rg, indexing="ij")
+    e, n = track.radar_to_map(A, R)
+    lut_az, lut_rg = lut_from_radar_lookup(az, rg, e, n, GRID)
+    ref_az, ref_rg = track.map_to_radar()
+    ok = np.isfinite(lut_az) & np.isfinite(ref_az)
+    assert ok.sum() == np.isfinite(ref_az).sum()   # the node hull covers the grid here
+    np.testing.assert_allclose(lut_az[ok], ref_az[ok], atol=1e-3)
+    np.testing.assert_allclose(lut_rg[ok], ref_rg[ok], atol=1e-3)
+    with pytest.raises(ValueError, match="easting/northing"):
+        lut_from_radar_lookup(az, rg, e[:-1], n, GRID)

@@ -84,3 +84,17 @@ def test_surface_gradients_match_scene_convention(scene):
     s_n, s_e = scene.dem_gradient
     np.testing.assert_allclose(g_n, s_n, atol=1e-5)
     np.testing.assert_allclose(g_e, s_e, atol=1e-5)
+
+
+def test_lut_from_radar_lookup_matches_scene_lut(scene):
+    from gfjax.geometry import lut_from_radar_lookup
+
+    trk = scene.tracks["T065"]
+    lut_az, lut_rg = lut_from_radar_lookup(*trk.radar_lookup((4, 16)), scene.grid)
+    ref_az, ref_rg = trk.map_to_radar()
+    ok = np.isfinite(lut_az) & np.isfinite(ref_az)
+    assert ok.sum() == np.isfinite(ref_az).sum()
+    # linear between radar nodes 4 x 16 px apart on a curved DEM: sub-pixel in range
+    assert np.abs(lut_az - ref_az)[ok].max() < 0.05
+    err_rg = np.abs(lut_rg - ref_rg)[ok]
+    assert np.percentile(err_rg, 99) < 0.5 and err_rg.max() < 3.0, (np.percentile(err_rg, 99), err_rg.max())

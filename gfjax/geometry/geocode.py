@@ -153,6 +153,34 @@ def geocode_maps(maps, radar_origin, radar_step, lut_azimuth_px, lut_range_px,
     return out[0] if single else out
 
 
+def lut_from_radar_lookup(azimuth_px, range_px, easting, northing, grid: MapGrid):
+    """Map → radar lookup table from a radar → map one (ISCE ``lat/lon.rdr`` style, decimated).
+
+    ``azimuth_px`` (na,) and ``range_px`` (nr,) are the radar node positions, ``easting`` /
+    ``northing`` (na, nr) their map coordinates in ``grid``'s CRS (e.g. ``Track.radar_lookup``).
+    Returns ``(lut_azimuth_px, lut_range_px)`` (ny, nx) float32 by piecewise-linear interpolation
+    on the Delaunay triangulation of the nodes (exact for an affine geometry); NaN outside their
+    convex hull. Assumes no layover (the radar → map mapping is one-to-one).
+    """
+    from scipy.interpolate import LinearNDInterpolator
+
+    az = np.asarray(azimuth_px, np.float64)
+    rg = np.asarray(range_px, np.float64)
+    e = np.asarray(easting, np.float64)
+    n = np.asarray(northing, np.float64)
+    if az.ndim != 1 or rg.ndim != 1 or e.shape != (az.size, rg.size) or n.shape != e.shape:
+        raise ValueError("azimuth_px (na,), range_px (nr,) and easting/northing (na, nr) expected, got "
+                         f"{az.shape}, {rg.shape}, {e.shape}, {n.shape}")
+    A, R = np.meshgrid(az, rg, indexing="ij")
+    ok = np.isfinite(e) & np.isfinite(n)
+    if ok.sum() < 3:
+        raise ValueError("easting/northing: need at least 3 finite radar nodes to build a lookup table")
+    interp = LinearNDInterpolator(np.column_stack([e[ok], n[ok]]), np.column_stack([A[ok], R[ok]]))
+    x, y = grid.meshgrid()
+    out = interp(x, y)
+    return out[..., 0].astype(np.float32), out[..., 1].astype(np.float32)
+
+
 def radar_positions(radar_origin, radar_step, shape) -> tuple[np.ndarray, np.ndarray]:
     """``(azimuth_px, range_px)`` (n_az, n_rg) of every sample of a regular radar sub-grid."""
     n_az, n_rg = (int(v) for v in shape)
