@@ -213,7 +213,12 @@ def _read_reference_netcdf(path: Path, grid: MapGrid, resampling: str) -> xr.Dat
     transform = Affine(dx, 0.0, x[0] - dx / 2, 0.0, -dy, y[0] + dy / 2)
 
     def warp(v):
-        return reproject_to_grid(np.asarray(src[v].values, np.float32), transform, crs, None, grid, resampling)
+        arr = np.asarray(src[v].values, np.float32)
+        for key in ("missing_value", "_FillValue", "nodata"):     # in case the fill was not decoded
+            fill = src[v].attrs.get(key, src.attrs.get("nodata") if key == "nodata" else None)
+            if fill is not None and np.isfinite(float(np.asarray(fill).ravel()[0])):
+                arr = np.where(arr == np.float32(np.asarray(fill).ravel()[0]), np.nan, arr)
+        return reproject_to_grid(arr, transform, crs, None, grid, resampling)
 
     u, w = warp("vx"), warp("vy")
     missing = np.isnan(u) | np.isnan(w)
@@ -238,8 +243,10 @@ def read_reference_on_grid(path_or_paths, grid: MapGrid, resampling: str = "bili
     (north), ``v`` (speed), and ``v_error`` when the source has it, m/yr, NaN = no data.
 
     ``path_or_paths``: a NetCDF file with ``vx``/``vy`` on (y, x) and a CF grid mapping in any
-    CRS (what the scene stage writes: ``scene/reference_velocity_<year>.nc``); a pair
-    ``(vx.tif, vy.tif)`` of ITS_LIVE GeoTIFFs; or a folder holding ``vx.tif`` and ``vy.tif``.
+    CRS (what the scene stage writes with ``gfjax.sim.write_reference_product(scene, year,
+    "scene/reference_velocity_<year>.nc")``: 120 m grid, fill −32767); a pair
+    ``(vx.tif, vy.tif)`` of ITS_LIVE GeoTIFFs; or a folder holding exactly one ``vx.tif`` /
+    ``*_vx.tif`` and one ``vy.tif`` / ``*_vy.tif`` (``write_reference_product`` to a folder).
     """
     from ..io.itslive import read_itslive
 
@@ -249,7 +256,13 @@ def read_reference_on_grid(path_or_paths, grid: MapGrid, resampling: str = "bili
         return read_itslive(path_or_paths[0], path_or_paths[1], grid, resampling)
     path = Path(path_or_paths)
     if path.is_dir():
-        return read_itslive(path / "vx.tif", path / "vy.tif", grid, resampling)
+        pair = []
+        for name in ("vx", "vy"):
+            found = sorted(path.glob(f"{name}.tif")) or sorted(path.glob(f"*_{name}.tif"))
+            if len(found) != 1:
+                raise ValueError(f"{path}: expected one {name}.tif or *_{name}.tif, found {[f.name for f in found]}")
+            pair.append(found[0])
+        return read_itslive(pair[0], pair[1], grid, resampling)
     if not path.is_file():
         raise ValueError(f"{path}: reference product not found")
     if path.suffix.lower() in (".tif", ".tiff"):
