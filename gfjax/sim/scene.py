@@ -4,6 +4,18 @@ Everything later stages are tested against lives here. Truth is kept as function
 at any time, interval velocity and displacement between any two times on the map grid), not as
 precomputed cubes. SLC pairs and the reference velocity product are generated on demand
 (``gfjax.sim.slc``, ``gfjax.sim.reference``).
+
+Deviations from the published numbers, by construction of the RGI outline: the medial flowline
+inside the outline is ~58 km long (paper: 63 km; RGI Lmax 62 km) and the DEM's ice surface
+reaches ~5.8–5.9 km at the head after smoothing (nominal 6100 m). The surge distances of
+science.md §2 are counted from ``surge_origin_m`` (15 km below the head, the base of the
+icefall), so that the story's terminus (38–43 km) is the flowline's terminus.
+
+Sizes (radar image per track, both tracks alike; one pair's simulation time on 2 shared CPU
+cores, NumPy): pixel_scale 1, 100 m grid, full extent → 3666 × 16291 px (60 Mpx), ~10 s per
+pair (first pair of a track +10 s for the node lookup table), ~2.5 GB while simulating;
+pixel_scale 3, 200 m grid, margin 1000 m → 1177 × 5220 (6 Mpx), ~1 s per pair; pixel_scale 4
+→ 887 × 3919 (3.5 Mpx), ~0.5 s per pair.
 """
 from __future__ import annotations
 
