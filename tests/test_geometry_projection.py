@@ -93,3 +93,13 @@ def test_bad_input_messages():
         offsets_to_displacement(1.0, 1.0, 14.0, 2.3, oversampling=0)
     with pytest.raises(ValueError, match="displacement_neu"):
         project_displacement(np.zeros((4, 2)), 341.0, 39.0)
+
+
+def test_ground_spacing_of_the_offset_grid():
+    from gfjax.geometry import ground_spacing
+
+    az_m, rg_m = ground_spacing(14.9, 2.3, 39.0, step=(8, 32))
+    assert az_m == pytest.approx(119.2) and rg_m == pytest.approx(2.3 * 32 / np.sin(np.deg2rad(39.0)))
+    assert rg_m == pytest.approx(116.95, abs=0.01)
+    with pytest.raises(ValueError, match="incidence_deg"):
+        ground_spacing(14.9, 2.3, 95.0)

@@ -72,6 +72,20 @@ def offsets_to_displacement(azimuth_offset_px, range_offset_px, azimuth_spacing_
     return d_az, d_los
 
 
+def ground_spacing(azimuth_spacing_m: float, range_spacing_m: float, incidence_deg: float,
+                   step=(1, 1)) -> tuple[float, float]:
+    """Ground ``(azimuth_m, range_m)`` spacing of a radar (sub-)grid: slant range / sin θ.
+
+    E.g. the offset grid of S1 IW (14.9 m × 2.3 m, θ = 39°, step (8, 32)) → (119.2, 117.0) m;
+    pass it as ``spacing_m`` to :func:`gfjax.filters.gaussian_filter` on radar-geometry maps.
+    """
+    s_az, s_rg = (float(v) for v in np.broadcast_to(np.asarray(step, float), (2,)))
+    if not (0 < incidence_deg < 90) or azimuth_spacing_m <= 0 or range_spacing_m <= 0 or s_az <= 0 or s_rg <= 0:
+        raise ValueError("ground_spacing: spacings and step must be > 0 and incidence_deg in (0, 90), got "
+                         f"{azimuth_spacing_m}, {range_spacing_m}, {step}, {incidence_deg}")
+    return (azimuth_spacing_m * s_az, range_spacing_m * s_rg / np.sin(np.deg2rad(incidence_deg)))
+
+
 def displacement_to_offsets(d_azimuth_m, d_los_m, azimuth_spacing_m: float, range_spacing_m: float,
                             oversampling: float = 1):
     """Inverse of :func:`offsets_to_displacement`: ``(azimuth_offset_px, range_offset_px)``."""
