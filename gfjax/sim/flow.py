@@ -68,13 +68,11 @@ class SurgeModel:
         self._b = PchipInterpolator(k[:, 0], k[:, 2], extrapolate=False)
         self._amp = PchipInterpolator(k[:, 0], k[:, 3], extrapolate=False)
 
-    def _knot(self, f, t, col):
-        t = np.clip(t, MAIN_SURGE_KNOTS[0, 0], MAIN_SURGE_KNOTS[-1, 0])
-        return f(t)
-
     def main_surge(self, t):
-        """(trailing edge km, front km, amplitude m/day) of the main surge at time t."""
-        return self._knot(self._a, t, 1), self._knot(self._b, t, 2), self._knot(self._amp, t, 3)
+        """(trailing edge km, front km, amplitude m/day) of the main surge at time t (the knot
+        values are held constant before the first and after the last knot)."""
+        t = np.clip(t, MAIN_SURGE_KNOTS[0, 0], MAIN_SURGE_KNOTS[-1, 0])
+        return self._a(t), self._b(t), self._amp(t)
 
     @staticmethod
     def season(t):

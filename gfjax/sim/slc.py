@@ -57,7 +57,7 @@ def _kernel_lut(taps: int = TAPS, steps: int = LUT_STEPS, beta: float = 6.0) -> 
 _LUT = _kernel_lut()
 
 
-def _weights(pos: np.ndarray, n: int):
+def _weights(pos: np.ndarray):
     """First tap index (clipped later) and (…, TAPS) weights for positions ``pos`` (float)."""
     base = np.floor(pos)
     q = np.rint((pos - base) * LUT_STEPS).astype(np.int32)
@@ -71,7 +71,7 @@ def resample_azimuth(c: np.ndarray, pos: np.ndarray, cols: np.ndarray | None = N
     n_az, n_rg = c.shape
     if cols is None:
         cols = np.broadcast_to(np.arange(n_rg), pos.shape)
-    first, w = _weights(pos, n_az)
+    first, w = _weights(pos)
     flat = c.ravel()
     out = np.zeros(pos.shape, dtype=np.complex64)
     for m in range(TAPS):
@@ -87,7 +87,7 @@ def resample_range(rows: np.ndarray, pos: np.ndarray, lines: np.ndarray | None =
     n_a, n_rg = rows.shape
     if lines is None:
         lines = np.broadcast_to(np.arange(n_a)[:, None], pos.shape)
-    first, w = _weights(pos, n_rg)
+    first, w = _weights(pos)
     flat = rows.ravel()
     out = np.zeros(pos.shape, dtype=np.complex64)
     for m in range(TAPS):
