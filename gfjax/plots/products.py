@@ -111,7 +111,7 @@ def plot_component_maps(mean_ds, flow_ds, grid, outline_xy, flowline_xy, dem, pa
         fig.colorbar(im, ax=ax, shrink=0.8, label=label)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
-    fig.suptitle("Mean velocity components (markers: km from the flowline head)")
+    fig.suptitle("Mean velocity components (flowline dashed, markers labelled in km along it)")
     return _save(fig, path, dpi)
 
 
@@ -175,7 +175,7 @@ def plot_time_distance(ts, flow_ds, path, dpi=150) -> Path:
         for km in flow_ds["marker_km"].values:
             ax.axhline(km, color="0.5", lw=0.4, ls=":")
         ax.set_xlabel("time (decimal year)")
-    axes[0].set_ylabel("distance from the flowline head (km)")
+    axes[0].set_ylabel("distance along the central flowline (km)")
     axes[0].invert_yaxis()
     return _save(fig, path, dpi)
 

@@ -61,9 +61,20 @@ def region_stats(stack: np.ndarray, row: int, col: int, region_px: int) -> tuple
     if row < 0 or col < 0:
         nan = np.full(n, np.nan, np.float32)
         return nan, nan.copy()
+    return block_stats(region_block(stack, row, col, region_px))
+
+
+def region_block(stack: np.ndarray, row: int, col: int, region_px: int) -> np.ndarray:
+    """The (n, k) float64 values of the ``region_px²`` block (clipped at the edges) centred on
+    (row, col) of a (n, ny, nx) stack."""
     h = region_px // 2
     r0, c0 = max(row - h, 0), max(col - h, 0)
-    block = np.asarray(stack[:, r0:row - h + region_px, c0:col - h + region_px], np.float64).reshape(n, -1)
+    block = stack[:, r0:row - h + region_px, c0:col - h + region_px]
+    return np.asarray(block, np.float64).reshape(stack.shape[0], -1)
+
+
+def block_stats(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-aware (mean, std ddof=0) along axis 1 of an (n, k) block → two (n,) float32."""
     good = np.isfinite(block)
     cnt = good.sum(axis=1)
     tot = np.where(good, block, 0.0).sum(axis=1)
@@ -105,7 +116,18 @@ def flowline_profiles(ts: xr.Dataset, grid: MapGrid, flowline_x, flowline_y, dis
     horiz = [c for c in ("north", "east") if f"velocity_{c}" in ts]
 
     def stats(stack, prefix, dim, units, long_name):
-        res = [region_stats(stack, r, c, region_px) for r, c in zip(mrow, mcol)]
+        """``stack`` (n, ny, nx), or a list of them whose per-cell Euclidean norm is summarised."""
+        if isinstance(stack, list):
+            res = []
+            for r, c in zip(mrow, mcol):
+                if r < 0 or c < 0:
+                    res.append((np.full(stack[0].shape[0], np.nan, np.float32),) * 2)
+                    continue
+                norm = np.sqrt(sum(region_block(a, r, c, region_px) ** 2 for a in stack))
+                res.append(block_stats(norm))
+            stack = stack[0]
+        else:
+            res = [region_stats(stack, r, c, region_px) for r, c in zip(mrow, mcol)]
         mean = np.stack([m for m, _ in res], axis=1) if res else np.zeros((stack.shape[0], 0), np.float32)
         std = np.stack([q for _, q in res], axis=1) if res else mean.copy()
         data[prefix] = ((dim, "marker"), mean, dict(units=units, long_name=f"{long_name}, region mean"))
@@ -129,8 +151,7 @@ def flowline_profiles(ts: xr.Dataset, grid: MapGrid, flowline_x, flowline_y, dis
         speed = np.sqrt(sum(sampled_v[c].astype(np.float64) ** 2 for c in horiz)).astype(np.float32)
         data["speed"] = (("interval", "distance"), speed,
                          dict(units="m/yr", long_name="horizontal speed along the flowline (interval mean)"))
-        gspeed = np.sqrt(sum(grid_v[c].astype(np.float64) ** 2 for c in horiz)).astype(np.float32)
-        stats(gspeed, "marker_speed", "interval", "m/yr", "horizontal speed")
+        stats([grid_v[c] for c in horiz], "marker_speed", "interval", "m/yr", "horizontal speed")
     if horiz and all(c in sampled_d for c in horiz):
         dh = np.sqrt(sum(sampled_d[c].astype(np.float64) ** 2 for c in horiz)).astype(np.float32)
         data["displacement_horizontal"] = (("time", "distance"), dh,
