@@ -1,7 +1,7 @@
 """Simulated Sentinel-1 SLC pairs of the synthetic scene, with exactly known radar offsets.
 
-Reference: band-limited circular complex speckle C (bandwidth ``BANDWIDTH`` of the sampling
-rate per axis, like an SLC's processed bandwidth). Secondary: the SAME scatterers moved by the
+Reference: band-limited circular complex speckle C (bandwidth ``BANDWIDTH`` = 0.75 of the
+sampling rate per axis, between Sentinel-1 IW's ~0.67 in azimuth and ~0.88 in range). Secondary: the SAME scatterers moved by the
 true displacement between the two dates, ``S(q') = C(q)`` with ``q' = q + Δ(q)``, where Δ is the
 true radar offset field (px, (azimuth, range)) of ``RadarOffsetField``:
 
@@ -12,11 +12,11 @@ true radar offset field (px, (azimuth, range)) of ``RadarOffsetField``:
 2. The inverse map G(q') = q' − E(q') (where E solves E = Δ(q' − E)) is found on the nodes by
    fixed-point iteration and upsampled bilinearly.
 3. C is resampled at G(q') (only where the offset is not zero: off-ice pixels copy C) in two
-   separable passes (azimuth, then range) with an 8-tap
-   Kaiser-windowed sinc (exact for band-limited data up to the kernel's ~−45 dB error): the
-   azimuth pass uses, per row, the azimuth coordinate of the output column whose range
-   coordinate equals the input column, so the composition equals the 2D resampling up to the
-   offset field's second-order variation across the 8-tap support.
+   separable passes (azimuth, then range) with a 12-tap Kaiser-windowed sinc (β = 5; relative
+   rms error 0.4 % = −49 dB on this bandwidth for a uniform sub-pixel shift): the azimuth pass
+   uses, per row, the azimuth coordinate of the output column whose range coordinate equals
+   the input column, so the composition equals the 2D resampling up to the offset field's
+   second-order variation across the kernel support.
 
 Radiometry: the scatterers carry a smooth backscatter σ⁰ (``backscatter_map``: terrain
 brightness from the local incidence angle, ice 3 dB darker with a ±2 dB crevasse/moraine
@@ -38,14 +38,14 @@ import numpy as np
 import scipy.fft
 from scipy.ndimage import gaussian_filter, map_coordinates
 
-BANDWIDTH = 0.85
-TAPS = 8
+BANDWIDTH = 0.75
+TAPS = 12
 LUT_STEPS = 512
 BLOCK_ROWS = 256
 _TRACK_IDS = {"T065": 65, "T131": 131}
 
 
-def _kernel_lut(taps: int = TAPS, steps: int = LUT_STEPS, beta: float = 6.0) -> np.ndarray:
+def _kernel_lut(taps: int = TAPS, steps: int = LUT_STEPS, beta: float = 5.0) -> np.ndarray:
     """(steps + 1, taps) weights for fractional positions f = k/steps; tap m sits at
     integer offset m − taps/2 + 1 from floor(x). Rows sum to 1."""
     f = np.arange(steps + 1)[:, None] / steps
@@ -257,11 +257,11 @@ def simulate_pair(scene, track_name: str, pair_index: int) -> tuple[np.ndarray, 
     shift2 = (n_az // 3 + 3, -(n_rg // 3) - 5)
     ref = np.empty_like(c)
     sec = np.empty_like(c)
-    cols = np.arange(n_rg, dtype=np.float64)
+    cols = np.arange(n_rg, dtype=np.float32)
     sigma = np.float32(np.sqrt(scene.spec.noise / 2.0))
     for start in range(0, n_az, BLOCK_ROWS):
         rows = slice(start, min(start + BLOCK_ROWS, n_az))
-        lines = np.arange(rows.start, rows.stop, dtype=np.float64)[:, None]
+        lines = np.arange(rows.start, rows.stop, dtype=np.float32)[:, None]
         pa = lines - _upsample_nodes(ea_n, field_.step, rows, n_rg)
         pr = cols[None, :] - _upsample_nodes(er_n, field_.step, rows, n_rg)
         # azimuth coordinate, per row, of the output column whose range coordinate is each column
