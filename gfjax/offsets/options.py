@@ -73,11 +73,19 @@ class TrackingOptions:
     median_min_neighbours: int = 4
     """Minimum number of valid neighbours for the median filter to judge a window."""
     coarse_factor: int = 1
-    """Coarse-to-fine: a first pass on amplitude images decimated by this factor gives
-    per-window priors for the fine pass. 1 disables. E.g. 4 with coarse_search [32, 160]
-    tracks surge offsets of 150 range px with a fine search of 8 px."""
+    """Coarse-to-fine: > 1 runs a first pass on every coarse_factor-th window per axis (no
+    oversampling, search ``coarse_search``) whose median-filtered, hole-filled, interpolated
+    offsets become the priors of the fine pass. 1 disables. E.g. 4 with coarse_search
+    [32, 160] and search [6, 6] tracks surge offsets of 150 range px."""
     coarse_search: List[int] = field(default_factory=lambda: [64, 64])
     """Half search range (azimuth, range) of the coarse pass, original px."""
+    coarse_decimate: int = 1
+    """Amplitude decimation (block power average) of the coarse pass's images. 1 (full
+    resolution) for speckle tracking — averaging destroys the speckle being tracked; > 1 only
+    for images with resolved features (crevasses, rifts)."""
+    coarse_window: Optional[List[int]] = None
+    """Window (azimuth, range) of the coarse pass in (decimated) px; None = window /
+    coarse_decimate (at least 16)."""
     memory_budget_mb: float = 1024.0
     """Device memory (MB) the batched correlation may use; sets the window batch size."""
     batch_size: Optional[int] = None
@@ -101,6 +109,8 @@ class TrackingOptions:
         if min(self.search) < 1 or min(self.coarse_search) < 1:
             raise ValueError(f"TrackingOptions.search/coarse_search must be ≥ 1 px, got "
                              f"{self.search!r}, {self.coarse_search!r}")
+        if self.coarse_window is not None and (len(self.coarse_window) != 2 or min(self.coarse_window) < 4):
+            raise ValueError(f"TrackingOptions.coarse_window must be None or 2 integers ≥ 4, got {self.coarse_window!r}")
         if self.first_window is not None and (len(self.first_window) != 2 or min(self.first_window) < 0):
             raise ValueError(f"TrackingOptions.first_window must be 2 integers ≥ 0, got {self.first_window!r}")
         if self.oversample not in (1, 2):
@@ -124,6 +134,8 @@ class TrackingOptions:
             raise ValueError(f"TrackingOptions.max_nodata_fraction must be in [0, 1], got {self.max_nodata_fraction!r}")
         if self.median_filter_size < 0 or (self.median_filter_size and self.median_filter_size % 2 == 0):
             raise ValueError(f"TrackingOptions.median_filter_size must be 0 or odd, got {self.median_filter_size!r}")
+        if self.coarse_decimate < 1:
+            raise ValueError(f"TrackingOptions.coarse_decimate must be ≥ 1, got {self.coarse_decimate!r}")
         if self.coarse_factor < 1:
             raise ValueError(f"TrackingOptions.coarse_factor must be ≥ 1, got {self.coarse_factor!r}")
         if not self.memory_budget_mb > 0:

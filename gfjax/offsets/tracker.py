@@ -144,30 +144,40 @@ def _apply_filters(out: dict, opts: TrackingOptions) -> None:
 
 
 def _coarse_prior(ref, sec, ta, tr, prior, opts) -> np.ndarray:
-    """Priors (2, na, nr) px from a pass on amplitude images decimated by coarse_factor."""
-    f = opts.coarse_factor
+    """Priors (2, na, nr) px from a coarse pass: every coarse_factor-th window per axis, a
+    coarse_search-wide search, no oversampling, on images decimated by coarse_decimate."""
+    f, d = opts.coarse_factor, opts.coarse_decimate
     def decimate(x):
-        p = np.abs(x.astype(np.complex64 if np.iscomplexobj(x) else np.float32)) ** 2
-        ha, hr = p.shape[0] // f, p.shape[1] // f
-        return np.sqrt(p[:ha * f, :hr * f].reshape(ha, f, hr, f).mean(axis=(1, 3))).astype(np.float32)
+        p = np.abs(x.astype(np.complex64 if np.iscomplexobj(x) else np.float32))
+        if d == 1:
+            return p.astype(np.float32)
+        p = p * p
+        ha, hr = p.shape[0] // d, p.shape[1] // d
+        return np.sqrt(p[:ha * d, :hr * d].reshape(ha, d, hr, d).mean(axis=(1, 3))).astype(np.float32)
     cref, csec = decimate(ref), decimate(sec)
-    csearch = [max(2, int(np.ceil(s / f))) for s in opts.coarse_search]
+    csearch = [max(2, int(np.ceil(s / d))) for s in opts.coarse_search]
+    cwin = (list(opts.coarse_window) if opts.coarse_window is not None
+            else [max(16, w // d) for w in opts.window])
     wa, wr = opts.window
+    ca_, cr_ = cwin
     # coarse windows centred on every f-th fine window centre
     ia, ir = np.arange(0, ta.size, f), np.arange(0, tr.size, f)
-    cta = np.clip(np.rint((ta[ia] + (wa - 1) / 2) / f - (wa - 1) / 2).astype(np.int64), 0, None)
-    ctr = np.clip(np.rint((tr[ir] + (wr - 1) / 2) / f - (wr - 1) / 2).astype(np.int64), 0, None)
-    keep_a, keep_r = cta + wa <= cref.shape[0], ctr + wr <= cref.shape[1]
+    cta = np.rint((ta[ia] + (wa - 1) / 2) / d - (ca_ - 1) / 2).astype(np.int64)
+    ctr = np.rint((tr[ir] + (wr - 1) / 2) / d - (cr_ - 1) / 2).astype(np.int64)
+    keep_a = (cta >= 0) & (cta + ca_ <= cref.shape[0])
+    keep_r = (ctr >= 0) & (ctr + cr_ <= cref.shape[1])
     ia, ir, cta, ctr = ia[keep_a], ir[keep_r], cta[keep_a], ctr[keep_r]
     if ia.size == 0 or ir.size == 0:
-        raise ValueError(f"track_offsets: coarse_factor {f} leaves images of {cref.shape} px, "
-                         f"smaller than the window {opts.window}")
+        raise ValueError(f"track_offsets: coarse_decimate {d} / coarse_window {cwin} leave no coarse "
+                         f"window inside images of {cref.shape} px")
     cprior = (np.zeros((2, ia.size, ir.size)) if prior is None
-              else prior[:, ia][:, :, ir] / f)
-    copts = resolve_options(opts, median_min_deviation=opts.median_min_deviation / f)
+              else prior[:, ia][:, :, ir] / d)
+    copts = resolve_options(opts, window=cwin, search=csearch, coarse_factor=1,
+                            snr_exclusion=min(opts.snr_exclusion, min(csearch) - 1),
+                            median_min_deviation=opts.median_min_deviation / d)
     res = _track_grid(cref, csec, cta, ctr, cprior, csearch, copts, 1)
     _apply_filters(res, copts)
-    off = np.moveaxis(res["offset"], -1, 0) * f
+    off = np.moveaxis(res["offset"], -1, 0) * d
     valid = np.isfinite(off[0])
     if not valid.any():
         return np.zeros((2, ta.size, tr.size)) if prior is None else prior
@@ -192,7 +202,8 @@ def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = 
     Priors: ``prior_azimuth``/``prior_range`` (scalars or arrays on the output grid, px) or
     ``prior`` (a Dataset from an earlier call; interpolated onto this grid); the search is
     centred on the rounded prior; NaN priors reject the window (reason 6). With
-    ``coarse_factor > 1`` and no prior, a coarse pass on decimated images gives the priors.
+    ``coarse_factor > 1`` a coarse pass (sparse grid, wide ``coarse_search``, optionally on
+    decimated images) gives the priors (around ``prior`` when given).
 
     Returns an ``xarray.Dataset`` on coords ``azimuth``, ``range`` (window centres, px):
     ``azimuth_offset``, ``range_offset`` (px, NaN where rejected), ``snr``, ``peak``,
@@ -205,7 +216,7 @@ def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = 
     wa, wr = opts.window
     coords = (ta + (wa - 1) / 2.0, tr + (wr - 1) / 2.0)
     prior = _prior_grids(prior_azimuth, prior_range, prior, (ta.size, tr.size), coords)
-    if opts.coarse_factor > 1:
+    if opts.coarse_factor > 1 or opts.coarse_decimate > 1:
         prior = _coarse_prior(ref, sec, ta, tr, prior, opts)
     if prior is None:
         prior = np.zeros((2, ta.size, tr.size))
