@@ -173,13 +173,20 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
             rs, ss = jax.device_put(rs, split), jax.device_put(ss, split)
             ref_blk, sec_blk, wts = (jax.device_put(x, whole) for x in (ref_blk, sec_blk, wts))
         pending.append((idx, program(ref_blk, sec_blk, wts, rs, ss)))
-    for idx, result in pending:
-        k = idx.size
-        lag, peak, snr, cov, border = (np.asarray(x).reshape((-1,) + x.shape[2:]) for x in result)
-        # lag 0 = search area's top-left on the reference window's top-left
-        out["offset"][idx] = np.asarray(lag)[:k] / os_ + (sec_tl[idx] - ref_tl[idx])
-        out["peak"][idx] = np.asarray(peak)[:k]
-        out["snr"][idx] = np.asarray(snr)[:k]
-        out["cov"][idx] = np.asarray(cov)[:k]
-        out["on_border"][idx] = np.asarray(border)[:k]
+        if len(pending) > 2:            # ≤ 2 batches in flight: memory stays bounded
+            _collect(out, *pending.pop(0), sec_tl, ref_tl, os_)
+    for item in pending:
+        _collect(out, *item, sec_tl, ref_tl, os_)
     return out
+
+
+def _collect(out, idx, result, sec_tl, ref_tl, os_) -> None:
+    """Copy one finished batch's results (device → host) into ``out`` at rows ``idx``."""
+    k = idx.size
+    lag, peak, snr, cov, border = (np.asarray(x).reshape((-1,) + x.shape[2:]) for x in result)
+    # lag 0 = search area's top-left on the reference window's top-left
+    out["offset"][idx] = np.asarray(lag)[:k] / os_ + (sec_tl[idx] - ref_tl[idx])
+    out["peak"][idx] = np.asarray(peak)[:k]
+    out["snr"][idx] = np.asarray(snr)[:k]
+    out["cov"][idx] = np.asarray(cov)[:k]
+    out["on_border"][idx] = np.asarray(border)[:k]
