@@ -96,7 +96,7 @@ def gfjax_pixel(net, dim, order, lam, proj, grad, disp, weight):
     st = solver.build_structure(net, dim, order)
     coef = solver.reduce_projection(proj, dim)
     with jax.enable_x64(True):
-        f = jax.jit(lambda *a: invert_pixel(st, net.epochs, *a, rcond=RCOND, cond_iters=30))
+        f = jax.jit(lambda *a: invert_pixel(st, net.epochs, *a, rcond=RCOND))
         out = f(disp, weight, coef, grad, lam)
         return jax.tree.map(np.asarray, out)
 

@@ -9,7 +9,7 @@ from gfjax.msbas.rates import linear_rate
 
 
 def invert_pixel(st: solver.Structure, epochs, disp, weight, proj, grad, lam, *,
-                 rcond: float = 1e-5, ridge: float = 1e-12, cond_iters: int = 24) -> dict:
+                 rcond: float = 1e-5, ridge: float = 1e-12, cond_iters: int = 12) -> dict:
     """Velocities, displacements and diagnostics of one pixel.
 
     ``epochs`` (N+1,) decimal years; ``disp`` (M,) boundary-scaled map values (m), 0 where

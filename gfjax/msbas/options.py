@@ -1,0 +1,68 @@
+"""Options of the MSBAS stage (OmegaConf-compatible: int/float/str/bool/Optional/List only)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+
+@dataclass
+class MsbasOptions:
+    """MSBAS inversion options; each field lists its choices and default.
+
+    dim: number of velocity components — 1 (LOS, one geometry), 2 (east, up: asc + desc range),
+        3 (north, east, up: with azimuth offsets), 4 (north, east, up_spf, up_nspf: 3 + SPF rows
+        from surface gradients). Default 3.
+    order: Tikhonov order — 0 (λ x), 1 (first differences of consecutive intervals), 2 (second
+        differences); no Δt scaling (MSBAS v10). Default 1.
+    lam: Tikhonov weight λ (> 0 with order 1/2; 0 with order 0 = no regularisation). MSBAS users
+        choose 0.01–0.5 (m/yr units of the rows). Default 0.1.
+    lam_candidates: λ values for the L-curve (lcurve.py); empty = no L-curve. Default [].
+    select_lam: "fixed" (use lam) or "lcurve" (max curvature of the L-curve over
+        lam_candidates). Default "fixed".
+    rcond: relative singular-value threshold of rank and solve (MSBAS: dgelsd, 1e-5).
+    ridge: relative ridge ε/λ_max(H) of the banded solve (soft rcond; 1e-12 in float64).
+    calibration: "none" (C_FLAG 0), "boxes" (C_FLAG n: mean over reference_boxes), "mean"
+        (C_FLAG 10: subtract each map's mean), "auto" (C_FLAG 100: subtract each map's median
+        over the pixels valid in ≥ 90 % of maps — see calibration.py). Default "none".
+    reference_boxes: flat list of boxes [col, row, width, height, …] (pixels, 0-based) for
+        calibration = "boxes". Default [].
+    min_coverage: minimum fraction (0–1) of valid pixels for a map to be used (MC_FLAG). 0.
+    memory_budget_mb: working memory of one pixel block, MB (sets the block size). 1024.
+    """
+
+    dim: int = 3
+    order: int = 1
+    lam: float = 0.1
+    lam_candidates: List[float] = field(default_factory=list)
+    select_lam: str = "fixed"
+    rcond: float = 1e-5
+    ridge: float = 1e-12
+    calibration: str = "none"
+    reference_boxes: List[float] = field(default_factory=list)
+    min_coverage: float = 0.0
+    memory_budget_mb: float = 1024.0
+    surface_gradients: Optional[str] = None   # path of a (2, ny, nx) (dh/dN, dh/dE) file, 4D
+
+    def validate(self) -> "MsbasOptions":
+        """Raise ValueError naming the field for out-of-range values; returns self."""
+        if self.dim not in (1, 2, 3, 4):
+            raise ValueError(f"msbas.dim must be 1, 2, 3 or 4, got {self.dim}")
+        if self.order not in (0, 1, 2):
+            raise ValueError(f"msbas.order must be 0, 1 or 2, got {self.order}")
+        if self.lam < 0 or (self.order > 0 and self.lam <= 0):
+            raise ValueError(f"msbas.lam must be > 0 with order {self.order}, got {self.lam}")
+        if self.select_lam not in ("fixed", "lcurve"):
+            raise ValueError(f"msbas.select_lam must be 'fixed' or 'lcurve', got {self.select_lam}")
+        if self.select_lam == "lcurve" and len(self.lam_candidates) < 3:
+            raise ValueError("msbas.lam_candidates needs >= 3 values for select_lam='lcurve'")
+        if self.calibration not in ("none", "boxes", "mean", "auto"):
+            raise ValueError(f"msbas.calibration must be none|boxes|mean|auto, got "
+                             f"{self.calibration}")
+        if self.calibration == "boxes" and (not self.reference_boxes
+                                            or len(self.reference_boxes) % 4):
+            raise ValueError("msbas.reference_boxes must hold 4 numbers per box for 'boxes'")
+        if not 0.0 <= self.min_coverage <= 1.0:
+            raise ValueError(f"msbas.min_coverage must be in [0, 1], got {self.min_coverage}")
+        if not 0 < self.rcond < 1:
+            raise ValueError(f"msbas.rcond must be in (0, 1), got {self.rcond}")
+        return self
