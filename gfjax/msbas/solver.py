@@ -99,7 +99,7 @@ class Structure:
 
 def build_structure(net: Network, dim: int, order: int) -> Structure:
     """Precompute the map/interval coupling of a network for the kernel."""
-    b = max(net.bandwidth, order + 1, 2 if dim == 4 else 1)
+    b = max(net.bandwidth, order + 1, 2)          # >= 2: the scans need a window of >= 2
     time = net.time_matrix()
     n = net.n_intervals
     coef = np.zeros((net.n_maps, n, b))
@@ -174,6 +174,8 @@ def solve_normal(st: Structure, data_blocks, rhs, grad, lam, *, ridge: float = 1
     x = banded.ldl_solve(lower, piv, b)
     for _ in range(refine):     # iterative refinement removes the ridge bias where H is regular
         x = x + banded.ldl_solve(lower, piv, b - banded.matvec(band, x))
+    if cond_iters == 0:                              # L-curve sweeps do not need it
+        return x.reshape(st.n_intervals, st.dim), jnp.zeros((), dt), band
     lmin = banded.lambda_min(lower, piv, shifted, cond_iters) - eps
     cond = jnp.sqrt(lmax / jnp.maximum(lmin, eps))
     cond = jnp.where(lmax > 0, cond, 0.0)
