@@ -8,7 +8,8 @@ Each map gets one constant offset subtracted over its valid pixels (NaN = no dat
 - ``mean`` (C_FLAG=10): the map's mean over all its valid pixels;
 - ``auto`` (C_FLAG=100): automatic reference = the pixels valid in ≥ 90 % of the maps (or, if
   fewer than 10 such pixels, the 10 % most often valid) whose temporal std of the map values is
-  in the lowest 10 % — i.e. the most stable, best covered pixels (glacier-free rock in practice);
+  (after removing each map's median over the candidates) in the lowest 10 % — i.e. the most
+  stable, best covered pixels (glacier-free rock in practice);
   each map's *median* over those pixels is subtracted (median: robust to a few moving pixels).
   This is gfjax's choice; MSBAS v10's automatic reference may differ.
 
@@ -62,7 +63,10 @@ def auto_reference(maps: np.ndarray) -> np.ndarray:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        std = np.nanstd(maps, axis=0)
+        # remove each map's median over the candidates first, so that per-map offsets do not
+        # enter the temporal std (that would select pixels by their noise, a biased choice)
+        centred = maps - np.nanmedian(maps[:, cand], axis=1)[:, None, None]
+        std = np.nanstd(centred, axis=0)
     std = np.where(cand & np.isfinite(std), std, np.inf)
     finite = std[np.isfinite(std)]
     if finite.size == 0:
