@@ -14,9 +14,10 @@ def invert_pixel(st: solver.Structure, epochs, disp, weight, proj, grad, lam, *,
 
     ``epochs`` (N+1,) decimal years; ``disp`` (M,) boundary-scaled map values (m), 0 where
     ``weight`` (M,) is 0; ``proj`` (S, D) per-set coefficients; ``grad`` (2,) surface gradient
-    (g_N, g_E), used in 4D only; ``lam`` Tikhonov weight (ignored for ... nothing: order 0 with
-    lam = 0 is plain least squares).
-    Returns velocity (N, D) m/yr, displacement (N+1, D) m, rank, cond, norm_x, residual_norm,
+    (g_N, g_E), used in 4D only; ``lam`` Tikhonov weight (order 0 with lam = 0 is
+    plain least squares).
+    Computes in the dtype of ``disp`` (float64 from api.py); returns float32 products:
+    velocity (N, D) m/yr, displacement (N+1, D) m, rank, cond, norm_x, residual_norm,
     valid_count, rate/rate_std/rate_r2 (D,).
     """
     blocks, rhs = solver.data_normal_equations(st, disp, weight, proj)
@@ -26,9 +27,8 @@ def invert_pixel(st: solver.Structure, epochs, disp, weight, proj, grad, lam, *,
     dt = jnp.diff(jnp.asarray(epochs, v.dtype))
     disp_t = jnp.concatenate([jnp.zeros((1, st.dim), v.dtype), jnp.cumsum(v * dt[:, None], axis=0)])
     rate, rate_std, rate_r2 = linear_rate(jnp.asarray(epochs, v.dtype), disp_t)
-    return dict(velocity=v, displacement=disp_t, rank=rank, cond=cond,
-                norm_x=jnp.sqrt(jnp.sum(v * v)),
-                residual_norm=solver.data_residual(st, v, disp, weight, proj),
-                seminorm=solver.seminorm(st, v),
-                valid_count=jnp.sum(weight > 0).astype(jnp.int32),
-                rate=rate, rate_std=rate_std, rate_r2=rate_r2)
+    out = dict(velocity=v, displacement=disp_t, cond=cond, norm_x=jnp.sqrt(jnp.sum(v * v)),
+               residual_norm=solver.data_residual(st, v, disp, weight, proj),
+               seminorm=solver.seminorm(st, v), rate=rate, rate_std=rate_std, rate_r2=rate_r2)
+    out = {k: a.astype(jnp.float32) for k, a in out.items()}       # products are float32
+    return dict(out, rank=rank, valid_count=jnp.sum(weight > 0).astype(jnp.int32))
