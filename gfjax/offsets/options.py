@@ -86,6 +86,11 @@ class TrackingOptions:
     coarse_window: Optional[List[int]] = None
     """Window (azimuth, range) of the coarse pass in (decimated) px; None = window /
     coarse_decimate (at least 16)."""
+    pair_prior: str = "previous_pair"
+    """(Pipeline) where a stack's pair gets its a-priori offsets, choices: "none" (zero prior,
+    coarse-to-fine if enabled) | "previous_pair" (the previous pair of the same track, its
+    holes filled from the nearest valid windows, scaled by the ratio of the pair durations:
+    surges build up over months, so each pair's search is centred near its answer)."""
     memory_budget_mb: float = 1024.0
     """Device memory (MB) the batched correlation may use; sets the window batch size."""
     batch_size: Optional[int] = None
@@ -138,6 +143,8 @@ class TrackingOptions:
             raise ValueError(f"TrackingOptions.coarse_decimate must be ≥ 1, got {self.coarse_decimate!r}")
         if self.coarse_factor < 1:
             raise ValueError(f"TrackingOptions.coarse_factor must be ≥ 1, got {self.coarse_factor!r}")
+        if self.pair_prior not in ("none", "previous_pair"):
+            raise ValueError(f"TrackingOptions.pair_prior must be 'none' or 'previous_pair', got {self.pair_prior!r}")
         if not self.memory_budget_mb > 0:
             raise ValueError(f"TrackingOptions.memory_budget_mb must be > 0, got {self.memory_budget_mb!r}")
         if self.batch_size is not None and self.batch_size < 1:

@@ -52,6 +52,23 @@ def offsets_complete(ctx) -> bool:
     return folder.is_dir() and not _pending(ctx, folder)
 
 
+def previous_pair_prior(scene, folder: Path, track: str, k: int):
+    """Prior of pair ``k`` from pair ``k - 1`` of the same track (if it was tracked), scaled by
+    the ratio of their durations; None for a track's first pair."""
+    import xarray as xr
+
+    from gfjax.pipeline.priors import prior_from_result
+
+    path = pair_file(folder, track, k - 1)
+    if k == 0 or not path.is_file():
+        return None
+    with xr.open_dataset(path, engine="h5netcdf") as prev:
+        prev = prev.load()
+    t0, t1 = scene.pair_times(track, k)
+    p0, p1 = scene.pair_times(track, k - 1)
+    return prior_from_result(prev, (t1 - t0) / (p1 - p0))
+
+
 def offset_errors(ds, truth_az: np.ndarray, truth_rg: np.ndarray) -> dict:
     """RMSE and bias (px) of valid offsets against the truth, and the valid fraction."""
     az, rg = ds["azimuth_offset"].values, ds["range_offset"].values
@@ -76,8 +93,10 @@ def run_offsets(ctx) -> dict:
     n_windows, t_track, per_pair = 0, 0.0, []
     for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5):
         ref, sec = scene.slc_pair(track, k)
+        prior = previous_pair_prior(scene, folder, track, k) if opts.pair_prior == "previous_pair" else None
         t0 = time.perf_counter()
-        ds = track_offsets(ref, sec, options=opts)
+        ds = track_offsets(ref, sec, options=opts, **({} if prior is None else
+                                                      {"prior_azimuth": prior[0], "prior_range": prior[1]}))
         t_track += time.perf_counter() - t0
         del ref, sec
         AZ, RG = np.meshgrid(ds["azimuth"].values, ds["range"].values, indexing="ij")
