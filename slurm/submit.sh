@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# gfjax — submit the whole chain on a SLURM cluster:
+#   (1) slurm/offsets_array.sbatch   array job, N_CHUNKS tasks (one GPU each): scene + offsets
+#   (2) slurm/msbas_products.sbatch  NODES x GPUS_PER_NODE MPI ranks: geocode, MSBAS, products,
+#       started only if every array task succeeded (--dependency=afterok:<array job id>).
+#
+#   EXPERIMENT=muldrow_full N_CHUNKS=16 NODES=2 GPUS_PER_NODE=4 slurm/submit.sh [extra sbatch args for both]
+#   GFJAX_OVERRIDES="output.root=/scratch/$USER/gfjax" slurm/submit.sh
+#
+# Environment: EXPERIMENT, N_CHUNKS (16), MAX_PARALLEL (array tasks running at once, N_CHUNKS),
+# NODES (2), GPUS_PER_NODE (4), GFJAX_OVERRIDES, VENV, GFJAX_ROOT (exported to both jobs),
+# SBATCH (the sbatch command, default sbatch). Prints the two job ids.
+# If an array task fails, job (2) stays pending with DependencyNeverSatisfied: re-run the failed
+# task (sbatch --array=<i> slurm/offsets_array.sbatch), then `scancel` (2) and submit it again
+# (or run it anyway: its offsets stage tracks the pairs that are still missing).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export GFJAX_ROOT=${GFJAX_ROOT:-$(cd "$here/.." && pwd)}
+export EXPERIMENT=${EXPERIMENT:-muldrow_full}
+export N_CHUNKS=${N_CHUNKS:-16}
+export GFJAX_OVERRIDES=${GFJAX_OVERRIDES:-}
+export VENV=${VENV:-$GFJAX_ROOT/.venv}
+MAX_PARALLEL=${MAX_PARALLEL:-$N_CHUNKS}
+NODES=${NODES:-2}
+GPUS_PER_NODE=${GPUS_PER_NODE:-4}
+SBATCH=${SBATCH:-sbatch}
+
+if ! [[ "$N_CHUNKS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "submit.sh: N_CHUNKS must be a positive integer, got '$N_CHUNKS'" >&2; exit 2
+fi
+
+# --parsable prints "<job id>" or "<job id>;<cluster>"
+array_out=$($SBATCH --parsable --export=ALL --chdir="$GFJAX_ROOT" \
+  --array="0-$((N_CHUNKS - 1))%$MAX_PARALLEL" "$@" "$here/offsets_array.sbatch")
+array_id=${array_out%%;*}
+if ! [[ "$array_id" =~ ^[0-9]+$ ]]; then
+  echo "submit.sh: could not parse the array job id from sbatch output '$array_out'" >&2; exit 1
+fi
+
+msbas_out=$($SBATCH --parsable --export=ALL --chdir="$GFJAX_ROOT" --dependency="afterok:$array_id" \
+  --nodes="$NODES" --ntasks-per-node="$GPUS_PER_NODE" --gpus-per-node="$GPUS_PER_NODE" \
+  "$@" "$here/msbas_products.sbatch")
+msbas_id=${msbas_out%%;*}
+
+echo "offsets array job: $array_id (tasks 0-$((N_CHUNKS - 1)), experiment $EXPERIMENT)"
+echo "msbas/products job: $msbas_id (afterok:$array_id, $NODES nodes x $GPUS_PER_NODE GPUs)"
