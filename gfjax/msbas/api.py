@@ -1,14 +1,15 @@
 """In-memory MSBAS inversion of map stacks: ``invert_maps`` (ring 2 driver around the kernel).
 
 Pixels are flattened, cut into blocks sized from a memory budget, and each block is sharded over
-all local devices (1-D mesh ``pixels``, ``shard_map`` of the vmapped one-pixel kernel).
+all local devices (1-D mesh ``pixels``; the vmapped one-pixel kernel is jitted with its inputs
+and outputs sharded along the pixel axis).
 The kernel runs in float64 (see solver.py: normal equations square the condition number, and
 the rank needs a 1e-10 relative threshold on AᵀA); inputs and products are float32.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -104,25 +105,17 @@ def pixel_mesh() -> jax.sharding.Mesh:
     return jax.make_mesh((len(devices),), ("pixels",), axis_types=(jax.sharding.AxisType.Auto,))
 
 
-def structure_digest(prep: Prepared) -> str:
-    """Hash of everything the compiled kernel bakes in (network, dim, order)."""
-    h = hashlib.sha1()
-    for a in (prep.net.epochs, prep.net.first, prep.net.last, prep.net.set_index):
-        h.update(np.ascontiguousarray(a).tobytes())
-    h.update(f"{prep.st.dim},{prep.st.order},{prep.proj.shape[1:]}".encode())
-    return h.hexdigest()
-
-
-_COMPILED: dict = {}
-
-
 def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 1024.0,
-               block: int | None = None, cache_key=None) -> dict:
+               block: int | None = None, timings: list | None = None) -> dict:
     """Apply ``pixel_fn(disp, weight, proj, grad, extra)`` to all pixels, block by block.
 
     ``extra`` is replicated (e.g. λ or a vector of λ). ``block`` overrides the block size from
-    the memory budget; ``cache_key`` (hashable, naming ``pixel_fn`` and its options) reuses the
-    compiled function across calls on the same network. Returns a dict of NumPy arrays (P, …).
+    the memory budget. ``timings``, if given, receives ``(pixels, seconds)`` per block (the first
+    includes compilation). Returns a dict of NumPy arrays (P, …).
+
+    The function is compiled afresh on each call, inside one ``jax.enable_x64`` context: with
+    jax 0.10.2 on CPU, calling a function jitted in an earlier ``enable_x64`` context from a new
+    one deadlocked (reproduced; hence no cross-call cache).
     """
     mesh = pixel_mesh()
     ndev = mesh.devices.size
@@ -132,15 +125,12 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
     else:
         blk = max(ndev, block // ndev * ndev)
     spec = P("pixels")
-    key = None if cache_key is None else (cache_key, structure_digest(prep), blk, ndev)
     with jax.enable_x64(True):
-        fn = _COMPILED.get(key) if key is not None else None
-        if fn is None:
-            fn = jax.jit(jax.shard_map(jax.vmap(pixel_fn, in_axes=(0, 0, 0, 0, None)), mesh=mesh,
-                                       in_specs=(spec, spec, spec, spec, P()), out_specs=spec,
-                                       check_vma=False))
-            if key is not None:
-                _COMPILED[key] = fn
+        # pixel-parallel: inputs and outputs sharded on the pixel axis, GSPMD partitions the
+        # batch (no communication between pixels).
+        sharded, replicated = NamedSharding(mesh, spec), NamedSharding(mesh, P())
+        fn = jax.jit(jax.vmap(pixel_fn, in_axes=(0, 0, 0, 0, None)),
+                     in_shardings=(sharded,) * 4 + (replicated,), out_shardings=sharded)
         sharding = NamedSharding(mesh, spec)
         extra_dev = jnp.asarray(extra, jnp.float64)
         chunks = []
@@ -152,8 +142,11 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
                 if stop - start < blk:                    # pad: one compiled shape for all blocks
                     part = np.concatenate([part, np.zeros((blk - (stop - start),) + part.shape[1:])])
                 args.append(jax.device_put(np.ascontiguousarray(part, np.float64), sharding))
+            t0 = time.perf_counter()
             out = fn(*args, extra_dev)
             chunks.append(jax.tree.map(lambda a: np.asarray(a)[: stop - start], out))
+            if timings is not None:
+                timings.append((stop - start, time.perf_counter() - t0))
     log.info("msbas: %d pixels in %d blocks of %d on %d devices", n_pix, len(chunks), blk, ndev)
     return jax.tree.map(lambda *a: np.concatenate(a), *chunks)
 
@@ -177,8 +170,7 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
                    dim=dim, order=order, lam=lam, names=names)
     fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond)
     out = map_pixels(prep, lambda d, w, p, g, l: fn(d, w, p, g, l), lam,
-                     memory_budget_mb=memory_budget_mb, block=block,
-                     cache_key=("invert_pixel", rcond))
+                     memory_budget_mb=memory_budget_mb, block=block)
     return to_dataset(prep, out, dict(dim=dim, order=order, lam=lam, rcond=rcond))
 
 
