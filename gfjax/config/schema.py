@@ -62,6 +62,11 @@ class ParallelMode(str, Enum):
 class ParallelConfig:
     mode: ParallelMode = ParallelMode.auto
     n_devices: Optional[int] = None  # with mode=devices: how many local devices to use
+    # SLURM array jobs: this task runs only chunk `chunk` (0-based) of `n_chunks` of the pairs
+    # (offsets stage); None = all pairs. A re-run redoes only the pairs its chunk still lacks.
+    chunk: Optional[int] = None
+    n_chunks: int = 1
+    distributed: bool = False  # with mode=mpi on multi-GPU nodes: jax.distributed.initialize()
 
 
 @dataclass

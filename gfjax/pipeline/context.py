@@ -20,12 +20,19 @@ class RunContext:
     workdir: Path
     report: dict = field(default_factory=dict)
     fingerprints: dict = field(default_factory=dict)
+    workers: Any = None  # gfjax.pipeline.parallel.Workers (rank, size, barrier, gather)
 
     def path(self, *parts: str) -> Path:
         """A path inside the run directory; parent folders are created."""
         p = self.workdir.joinpath(*parts)
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
+
+    def __post_init__(self) -> None:
+        if self.workers is None:
+            from gfjax.pipeline.parallel import Workers
+
+            self.workers = Workers()
 
     def stage_dir(self, stage: str) -> Path:
         """Working folder of a stage's per-item intermediates, keyed by the stage's fingerprint
@@ -35,6 +42,9 @@ class RunContext:
         fp = self.fingerprints[stage]
         base = self.workdir / "work"
         d = base / f"{stage}-{fp}"
+        if not self.workers.is_root:  # rank 0 prepares the folder
+            self.workers.barrier()
+            return d
         if base.is_dir():
             for old in base.glob(f"{stage}-*"):
                 if old != d and old.is_dir():
@@ -43,6 +53,7 @@ class RunContext:
         if getattr(self.settings, "force", False) and d.is_dir():
             shutil.rmtree(d)
         d.mkdir(parents=True, exist_ok=True)
+        self.workers.barrier()
         return d
 
     def existing_stage_dir(self, stage: str) -> Path:

@@ -1,5 +1,10 @@
 """Run the requested stages in order, resuming from done-markers, timing each, and keeping
-``report.json`` up to date after every stage (a killed run still has a valid report)."""
+``report.json`` up to date after every stage (a killed run still has a valid report).
+
+With ``parallel.mode=mpi`` every rank runs this loop: stages marked ``root_only`` run on rank 0
+while the others wait; the other stages split their work over the ranks themselves
+(``ctx.workers``). Only rank 0 writes the report, the markers and the resolved config.
+"""
 from __future__ import annotations
 
 import logging
@@ -10,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gfjax.config.schema import to_settings
 from gfjax.pipeline.context import RunContext
+from gfjax.pipeline.parallel import Workers
 from gfjax.pipeline.provenance import atomic_write_json, atomic_write_text, provenance
 from gfjax.pipeline.stage import REGISTRY, Registry, StageError, fingerprint, read_marker, write_marker
 
@@ -27,33 +33,50 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
         registry = REGISTRY
 
     workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = OmegaConf.to_container(cfg, resolve=True)
-    atomic_write_text(workdir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     settings = to_settings(cfg)
+    parallel = getattr(settings, "parallel", None)
+    workers = Workers(mode=getattr(getattr(parallel, "mode", None), "value", "auto"))
+    if workers.size > 1 and getattr(parallel, "distributed", False):
+        import jax
+
+        jax.distributed.initialize()  # auto-detects MPI / SLURM; one process per GPU
+    config = OmegaConf.to_container(cfg, resolve=True)
     stages = registry.resolve(list(cfg.stages))
     requested = {s.name for s in stages}
+    if workers.is_root:
+        workdir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(workdir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    workers.barrier()
 
     report = {"name": cfg.name, "workdir": str(workdir.resolve()),
-              "provenance": provenance(config=config), "stages": {}}
-    ctx = RunContext(settings=settings, config=config, workdir=workdir, report=report)
+              "provenance": {**provenance(config=config), "mpi_ranks": workers.size}, "stages": {}}
+    ctx = RunContext(settings=settings, config=config, workdir=workdir, report=report, workers=workers)
     report_path = workdir / "report.json"
     t_start = time.perf_counter()
-
     ctx.fingerprints.update({name: fingerprint(st, config, registry) for name, st in registry.stages.items()})
+
+    def complete(name: str) -> bool:
+        st = registry.stages[name]
+        return st.is_complete is None or st.is_complete(ctx)
 
     def up_to_date(name: str) -> bool:
         marker = read_marker(workdir, name)
-        st = registry.stages[name]
         return (marker is not None and marker.get("fingerprint") == ctx.fingerprints[name]
-                and (st.is_complete is None or st.is_complete(ctx)))
+                and complete(name))
+
+    def save_report() -> None:
+        if workers.is_root:
+            report["wall_time_s"] = round(time.perf_counter() - t_start, 3)
+            atomic_write_json(report_path, report)
 
     for stage in stages:
         missing = [u for u in registry.upstream(stage.name) if u not in requested and not up_to_date(u)]
         if missing:
+            hints = [registry.stages[u].missing_hint(ctx) for u in missing if registry.stages[u].missing_hint]
             raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
                              f"not in {workdir}: add them to 'stages' "
-                             f"(e.g. stages=[{','.join(missing + [stage.name])}])")
+                             f"(e.g. stages=[{','.join(missing + [stage.name])}])"
+                             + "".join(f"; {h}" for h in hints if h))
         fp = ctx.fingerprints[stage.name]
         marker = read_marker(workdir, stage.name)
         if up_to_date(stage.name) and not cfg.force:
@@ -63,20 +86,39 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
             continue
         log.info("stage %s: running — %s", stage.name, stage.description)
         t0 = time.perf_counter()
-        metrics = stage.run(ctx) or {}
+        metrics = _run_stage(stage, ctx, workers)
         wall = time.perf_counter() - t0
-        metrics = {"status": "done", "wall_time_s": round(wall, 3), **metrics}
-        write_marker(workdir, stage.name, fp, metrics)
-        report["stages"][stage.name] = metrics
-        report.update({k: v for k, v in metrics.items() if k in TOP_LEVEL_KEYS})
-        report["wall_time_s"] = round(time.perf_counter() - t_start, 3)
-        atomic_write_json(report_path, report)
-        log.info("stage %s: done in %.1f s", stage.name, wall)
+        done = complete(stage.name)
+        metrics = {"status": "done" if done else "partial", "wall_time_s": round(wall, 3), **metrics}
+        if workers.is_root:
+            if done:
+                write_marker(workdir, stage.name, fp, metrics)
+            report["stages"][stage.name] = metrics
+            report.update({k: v for k, v in metrics.items() if k in TOP_LEVEL_KEYS})
+            save_report()
+        log.info("stage %s: %s in %.1f s", stage.name, "done" if done else "partial (not all work units)", wall)
+        workers.barrier()
 
-    report["wall_time_s"] = round(time.perf_counter() - t_start, 3)
     report["peak_rss_mb"] = _peak_rss_mb()
-    atomic_write_json(report_path, report)
+    save_report()
     return report
+
+
+def _run_stage(stage, ctx, workers: Workers) -> dict:
+    """Run one stage on the ranks it needs; a failure on one rank aborts all (no hang)."""
+    try:
+        if stage.root_only and not workers.is_root:
+            metrics = {}
+        else:
+            metrics = stage.run(ctx) or {}
+    except BaseException:
+        if workers.size > 1:
+            log.exception("stage %s failed on rank %d of %d: aborting all ranks", stage.name,
+                          workers.rank, workers.size)
+            workers.comm.Abort(1)
+        raise
+    workers.barrier()
+    return metrics
 
 
 def _peak_rss_mb() -> float:

@@ -34,6 +34,8 @@ class Stage:
     requires: tuple[str, ...] = ()
     description: str = ""
     is_complete: Callable[[Any], bool] | None = None  # extra check beyond the done-marker
+    missing_hint: Callable[[Any], str] | None = None  # names what is missing (e.g. chunks)
+    root_only: bool = False  # with MPI: runs on rank 0 only (the others wait)
 
 
 @dataclass

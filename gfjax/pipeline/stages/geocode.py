@@ -85,8 +85,12 @@ def run_geocode(ctx) -> dict:
     sets = map_sets(scene)
     luts = {name: tr.map_to_radar() for name, tr in scene.tracks.items()}
     pairs = pair_list(scene)
+    from gfjax.pipeline.stages.offsets import my_pairs
+
     errors = []
-    for track, k in tqdm(pairs, desc="geocode: pairs", unit="pair", mininterval=5):
+    workers = ctx.workers
+    mine = my_pairs(ctx) if ctx.settings.parallel.chunk is None else pairs
+    for track, k in tqdm(mine, desc="geocode: pairs", unit="pair", mininterval=5, disable=not workers.is_root):
         dest = pair_file(folder, track, k, ".npz")
         if dest.is_file():
             continue
@@ -106,6 +110,11 @@ def run_geocode(ctx) -> dict:
         if not out_cfg.keep_intermediates:
             path.unlink(missing_ok=True)
 
+    errors = [e for part in (workers.gather(errors) or []) for e in part]
+    workers.barrier()
+    if not workers.is_root:  # rank 0 assembles the stack
+        workers.barrier()
+        return {}
     # Assemble the stack: map j = (pair, kind), in track/pair order.
     layers, meta = [], []
     set_index = {(s["track"], s["kind"]): i for i, s in enumerate(sets)}
@@ -132,6 +141,7 @@ def run_geocode(ctx) -> dict:
     if not out_cfg.keep_intermediates:
         for track, k in pairs:
             pair_file(folder, track, k, ".npz").unlink(missing_ok=True)
+    workers.barrier()
     cover = np.isfinite(stack)[:, scene.ice_mask].mean(axis=1)
     metrics = {"maps": int(stack.shape[0]), "grid_shape": list(grid.shape),
                "stack_mb": round(stack.nbytes / 2 ** 20, 1),

@@ -9,7 +9,7 @@ import numpy as np
 import xarray as xr
 
 from gfjax.pipeline.provenance import netcdf_provenance_attrs, provenance
-from gfjax.pipeline.stage import REGISTRY, Stage
+from gfjax.pipeline.stage import REGISTRY, Stage, StageError
 from gfjax.pipeline.stages.geocode import maps_path
 from gfjax.pipeline.stages.offsets import write_dataset_atomic
 
@@ -43,8 +43,6 @@ def select_maps(stack: xr.Dataset, min_coverage: float, ice_mask: np.ndarray) ->
 def run_msbas(ctx) -> dict:
     from gfjax.geometry import surface_gradients
     from gfjax.io.netcdf import attach_grid
-    from gfjax.msbas.api import invert_maps
-
     opts, geo, scene, grid = ctx.settings.msbas, ctx.settings.geometry, ctx.scene, ctx.grid
     stack, dropped = select_maps(load_stack(ctx), opts.min_coverage, scene.ice_mask)
     if dropped:
@@ -59,9 +57,9 @@ def run_msbas(ctx) -> dict:
         lam, lcurve = _lcurve(ctx, stack, gradients)
         if opts.select_lam != "lcurve":
             lam = opts.lam
-    ds = invert_maps(stack["displacement"].values, stack["set_index"].values, stack["t_master"].values,
-                     stack["t_slave"].values, stack["set_vector"].values, gradients, dim=opts.dim,
-                     order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb)
+    ds = invert_rows(ctx, stack, gradients, lam)
+    if ds is None:  # an MPI rank other than 0: its part is written, rank 0 merges
+        return {}
     ds = ds.assign_coords(time_utc=("time", decimal_year_to_datetime(ds["time"].values)))
     ds["time"].attrs.update(units="decimal years (MSBAS: y + (doy - 1 + s/86400) / days_in_year)")
     prov = provenance(config=ctx.config, inputs=[str(maps_path(ctx).relative_to(ctx.workdir))])
@@ -82,6 +80,40 @@ def run_msbas(ctx) -> dict:
     if lcurve is not None:
         metrics["lcurve"] = lcurve
     return metrics
+
+
+def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
+    """The inversion of all pixels (one process), or with MPI of this rank's rows, written as a
+    part file and merged by rank 0 (None on the other ranks). Pixels are independent, so the
+    merged result equals the single-process one."""
+    from gfjax.msbas.api import invert_maps
+
+    opts, workers = ctx.settings.msbas, ctx.workers
+    disp = stack["displacement"].values
+    ny = disp.shape[1]
+    bounds = [round(i * ny / workers.size) for i in range(workers.size + 1)]
+    r0, r1 = bounds[workers.rank], bounds[workers.rank + 1]
+    part = invert_maps(disp[:, r0:r1], stack["set_index"].values, stack["t_master"].values,
+                       stack["t_slave"].values, stack["set_vector"].values,
+                       None if gradients is None else gradients[:, r0:r1], dim=opts.dim,
+                       order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb)
+    if workers.size == 1:
+        return part
+    folder = ctx.stage_dir("msbas")
+    write_dataset_atomic(part, folder / f"part_{workers.rank:04d}_of_{workers.size:04d}.nc")
+    workers.barrier()
+    if not workers.is_root:
+        return None
+    parts = []
+    for rank in range(workers.size):
+        path = folder / f"part_{rank:04d}_of_{workers.size:04d}.nc"
+        if not path.is_file():
+            raise StageError(f"msbas: the part of rank {rank} ({path}) is missing; re-run the msbas stage")
+        with xr.open_dataset(path, engine="h5netcdf") as p:
+            parts.append(p.load())
+    merged = xr.concat(parts, dim="y", data_vars="minimal", coords="minimal", compat="override")
+    merged.attrs.update(parts[0].attrs)
+    return merged
 
 
 def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:

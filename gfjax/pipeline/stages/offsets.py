@@ -83,13 +83,50 @@ def offset_errors(ds, truth_az: np.ndarray, truth_rg: np.ndarray) -> dict:
             "max_abs_truth_range_px": float(np.nanmax(np.abs(truth_rg)))}
 
 
+def my_pairs(ctx) -> list[tuple[str, int]]:
+    """The pairs this process handles (SLURM chunk, then MPI rank share)."""
+    from gfjax.pipeline.parallel import select_pairs
+
+    par = ctx.settings.parallel
+    return select_pairs(pair_list(ctx.scene), ctx.workers.rank, ctx.workers.size, par.chunk, par.n_chunks)
+
+
+def missing_chunks(ctx) -> str:
+    """Names the SLURM chunks (of ``parallel.n_chunks``) whose pairs are not all tracked."""
+    from gfjax.pipeline.parallel import chunk_of
+
+    folder = ctx.workdir / "work" / f"offsets-{ctx.fingerprints['offsets']}"
+    pending = _pending(ctx, folder)
+    n = max(ctx.settings.parallel.n_chunks, 1)
+    chunks = sorted({chunk_of(pair_list(ctx.scene), n)[p] for p in pending})
+    shown = ", ".join(f"{t}/{k}" for t, k in pending[:8]) + (" …" if len(pending) > 8 else "")
+    return (f"{len(pending)} pair(s) have no offsets ({shown}); with parallel.n_chunks={n} that is "
+            f"chunk(s) {chunks}: re-run those array tasks") if pending else ""
+
+
+def global_sums(ctx, values: list, dtype: str = "float32") -> list:
+    """Sum ``values`` over MPI ranks inside jit through mpi4jax (plain values with one process)."""
+    if ctx.workers.size == 1:
+        return values
+    import jax
+    import jax.numpy as jnp
+    import mpi4jax
+    from mpi4py import MPI
+
+    comm = ctx.workers.comm
+    total = jax.jit(lambda x: mpi4jax.allreduce(x, op=MPI.SUM, comm=comm))(jnp.asarray(values, dtype))
+    return [v.item() for v in np.asarray(total)]
+
+
 def run_offsets(ctx) -> dict:
     from gfjax.offsets import track_offsets
 
     scene, opts = ctx.scene, ctx.settings.offsets
     folder = ctx.stage_dir("offsets")
-    todo = _pending(ctx, folder)
-    log.info("offsets: %d pairs to track (%d already done)", len(todo), len(pair_list(scene)) - len(todo))
+    pending = set(_pending(ctx, folder))
+    todo = [p for p in my_pairs(ctx) if p in pending]
+    log.info("offsets: %d pairs to track here (%d pending in all, %d pairs)", len(todo), len(pending),
+             len(pair_list(scene)))
     n_windows, t_track, per_pair = 0, 0.0, []
     for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5):
         ref, sec = scene.slc_pair(track, k)
@@ -112,8 +149,11 @@ def run_offsets(ctx) -> dict:
         if err["valid_fraction"] < 0.05:
             log.warning("offsets: pair %s/%d has %.1f%% valid windows (almost all rejected); kept as "
                         "partial coverage", track, k, 100 * err["valid_fraction"])
-    metrics = {"pairs_tracked": len(todo), "pairs_total": len(pair_list(scene)), "windows": n_windows,
-               "tracking_seconds": round(t_track, 2),
+    n_done, n_windows = global_sums(ctx, [len(todo), n_windows], "int32")
+    (t_track,) = global_sums(ctx, [t_track])
+    per_pair = [p for part in (ctx.workers.gather(per_pair) or []) for p in part]
+    metrics = {"pairs_tracked": int(n_done), "pairs_total": len(pair_list(scene)), "windows": int(n_windows),
+               "tracking_seconds_all_ranks": round(t_track, 2), "ranks": ctx.workers.size,
                "windows_per_second": round(n_windows / t_track, 1) if t_track > 0 else None}
     if per_pair:
         for key in ("valid_fraction", "rmse_range_px", "rmse_azimuth_px"):
@@ -125,4 +165,5 @@ def run_offsets(ctx) -> dict:
 
 
 REGISTRY.add(Stage("offsets", run_offsets, sections=("scene", "offsets"), requires=("scene",),
-                   description="offset tracking of every consecutive pair", is_complete=offsets_complete))
+                   description="offset tracking of every consecutive pair", is_complete=offsets_complete,
+                   missing_hint=missing_chunks))

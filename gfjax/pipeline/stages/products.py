@@ -84,5 +84,5 @@ def run_products(ctx) -> dict:
             "masked_by_rank": int(np.isnan(mean["vx"].values).sum() - np.isnan(ts["linear_rate_east"].values).sum())}
 
 
-REGISTRY.add(Stage("products", run_products, sections=("products",), requires=("msbas",),
+REGISTRY.add(Stage("products", run_products, sections=("products",), requires=("msbas",), root_only=True,
                    description="products, flowline analysis, validation, figures"))

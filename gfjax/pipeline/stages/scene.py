@@ -79,5 +79,5 @@ def run_scene(ctx) -> dict:
     }
 
 
-REGISTRY.add(Stage("scene", run_scene, sections=("scene",),
+REGISTRY.add(Stage("scene", run_scene, sections=("scene",), root_only=True,
                    description="synthetic Muldrow scene: acquisitions, reference products, figures"))
