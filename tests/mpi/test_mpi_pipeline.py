@@ -1,0 +1,123 @@
+"""The pipeline under MPI (``parallel=mpi``, run by ``make test`` under ``mpiexec -n 2``) gives
+the same per-pair offsets and MSBAS time series as one process on a tiny scene (11 pairs, two
+tracks: with 2 ranks each rank gets one whole track, so no pair loses its previous-pair prior).
+
+Both ranks run ``python -m gfjax.run`` in-process (runpy, a patched argv) into one
+shared run directory; meanwhile rank 0 runs the single-process reference in a subprocess (MPI
+environment removed), then compares. 45-65 s on 2 shared cores. Skipped in a single process."""
+import os
+import runpy
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+mpi4py = pytest.importorskip("mpi4py", reason="mpi4py is not installed (make install builds it)")
+from mpi4py import MPI  # noqa: E402
+
+COMM = MPI.COMM_WORLD
+pytestmark = [
+    pytest.mark.mpi,
+    pytest.mark.slow,  # 45-65 s on 2 shared cores
+    pytest.mark.skipif(COMM.Get_size() < 2, reason="needs >= 2 MPI ranks: run under mpiexec -n 2"),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = ["+experiment=muldrow", "scene.pixel_scale=8", "scene.grid_spacing_m=500", "geometry.grid_spacing_m=500",
+        "scene.date_step=24", "offsets.window=[32,32]", "offsets.step=[16,32]", "offsets.search=[6,6]",
+        "products.figures=false", "products.animation=false", "output.keep_intermediates=true",
+        "stages=[scene,offsets,geocode,msbas]"]
+MPI_ENV_PREFIXES = ("PMI_", "PMIX_", "MPI_", "MPICH_", "HYDRA_", "HYDI_", "OMPI_", "I_MPI_")
+
+
+def _shared_tmp() -> Path:
+    path = tempfile.mkdtemp(prefix="gfjax-mpi-") if COMM.Get_rank() == 0 else None
+    return Path(COMM.bcast(path, root=0))
+
+
+def _start_single_process_reference(root: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(MPI_ENV_PREFIXES)}
+    env.update(JAX_PLATFORMS="cpu", MPLBACKEND="Agg")
+    return subprocess.Popen([sys.executable, "-m", "gfjax.run", *TINY, "parallel=single", f"output.root={root}"],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _finish(proc: subprocess.Popen, root: Path) -> Path:
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out[-4000:]
+    return root / "muldrow"
+
+
+def _pair_files(run: Path) -> dict:
+    folders = list((run / "work").glob("offsets-*"))
+    assert len(folders) == 1, f"expected one offsets folder in {run / 'work'}, got {folders}"
+    return {f.name: f for f in folders[0].glob("*.nc")}
+
+
+@pytest.fixture(scope="module")
+def runs():
+    root = _shared_tmp()
+    # rank 0 runs the single-process reference side by side with the MPI run
+    ref = _start_single_process_reference(root / "single") if COMM.Get_rank() == 0 else None
+    try:
+        # the MPI run: every rank runs `python -m gfjax.run` (as __main__, so that Hydra finds
+        # conf/ the same way) into the same run directory
+        argv = sys.argv
+        sys.argv = ["gfjax.run", *TINY, "parallel=mpi", f"output.root={root / 'mpi'}"]
+        try:
+            runpy.run_module("gfjax.run", run_name="__main__", alter_sys=False)
+        finally:
+            sys.argv = argv
+        COMM.Barrier()
+        single = _finish(ref, root / "single") if ref is not None else None
+    except BaseException:  # a rank stuck in a collective would hang the other one
+        traceback.print_exc()
+        sys.stderr.flush()
+        COMM.Abort(1)
+    COMM.Barrier()
+    return root / "mpi" / "muldrow", single
+
+
+def test_mpi_run_writes_one_set_of_products(runs):
+    mpi_run, _ = runs
+    if COMM.Get_rank() != 0:
+        return
+    assert (mpi_run / "report.json").is_file()
+    assert (mpi_run / "products" / "timeseries.nc").is_file()
+    assert len(_pair_files(mpi_run)) == 11
+    assert not list(mpi_run.rglob("*.tmp*")), "temporary files left behind"
+
+
+def test_per_pair_offsets_equal_single_process(runs):
+    import xarray as xr
+
+    mpi_run, single = runs
+    if COMM.Get_rank() != 0:
+        return
+    got, want = _pair_files(mpi_run), _pair_files(single)
+    assert set(got) == set(want) and len(want) == 11
+    for name in sorted(want):
+        with xr.open_dataset(got[name], engine="h5netcdf") as a, xr.open_dataset(want[name], engine="h5netcdf") as b:
+            for var in ("azimuth_offset", "range_offset", "snr"):
+                np.testing.assert_allclose(a[var].values, b[var].values, rtol=1e-6, atol=1e-6,
+                                           err_msg=f"{name}: {var}")
+
+
+def test_msbas_timeseries_equal_single_process(runs):
+    import xarray as xr
+
+    mpi_run, single = runs
+    if COMM.Get_rank() != 0:
+        return
+    with xr.open_dataset(mpi_run / "products" / "timeseries.nc", engine="h5netcdf") as a, \
+            xr.open_dataset(single / "products" / "timeseries.nc", engine="h5netcdf") as b:
+        assert set(a.data_vars) == set(b.data_vars)
+        assert dict(a.sizes) == dict(b.sizes)
+        np.testing.assert_array_equal(a["time"].values, b["time"].values)
+        for var in b.data_vars:
+            if np.issubdtype(b[var].dtype, np.number):
+                np.testing.assert_allclose(a[var].values, b[var].values, rtol=1e-4, atol=1e-5, err_msg=var)
