@@ -92,27 +92,30 @@ def oracle(net, dim, order, lam, proj, grad, disp, weight):
                 resid=np.linalg.norm(A @ x - rhs[:A.shape[0]]), full_rank=r == full.shape[1])
 
 
-def gfjax_pixel(net, dim, order, lam, proj, grad, disp, weight):
+def gfjax_pixels(net, dim, order, lam, proj, grad, disp, weight):
+    """The kernel on a batch of pixels (disp, weight (P, M)) of one network: one compilation."""
     st = solver.build_structure(net, dim, order)
     coef = solver.reduce_projection(proj, dim)
     with jax.enable_x64(True):
-        f = jax.jit(lambda *a: invert_pixel(st, net.epochs, *a, rcond=RCOND))
-        out = f(disp, weight, coef, grad, lam)
-        return jax.tree.map(np.asarray, out)
+        f = jax.jit(jax.vmap(lambda d, w: invert_pixel(st, net.epochs, d, w, coef, grad, lam,
+                                                       rcond=RCOND)))
+        return jax.tree.map(np.asarray, f(disp, weight))
 
 
 ALL_CASES = [(dim, order, lam) for dim in (1, 2, 3, 4) for order, lam in
              ((0, 0.05), (1, 0.05), (2, 0.05), (0, 0.0), (1, 0.3))]
-FAST_CASES = [(1, 1, 0.05), (2, 0, 0.0), (3, 2, 0.05), (4, 0, 0.05)]
+FAST_CASES = [(1, 1, 0.05), (2, 0, 0.0), (4, 0, 0.05)]
 SLOW_CASES = [pytest.param(*c, marks=pytest.mark.slow) for c in ALL_CASES if c not in FAST_CASES]
 
 
 @pytest.mark.parametrize("dim,order,lam", FAST_CASES + SLOW_CASES)
 def test_matches_dense_lstsq(dim, order, lam):
+    """Random networks (skip pairs, dropped pairs = gaps), 4 pixels each with random holes."""
     rng = np.random.default_rng(100 * dim + 10 * order + int(lam > 0))
     n_sets = {1: 1, 2: 2, 3: 4, 4: 4}[dim]
     checked = 0
-    for trial in range(5):
+    n_networks = 2 if (dim, order, lam) in FAST_CASES else 4
+    for trial in range(n_networks):
         tm, ts, si = random_network(rng, n_sets, n_dates=int(rng.integers(6, 14)),
                                     shared_dates=lam == 0, drop_prob=0.15 if lam else 0.0)
         net = build_network(tm, ts, si, n_sets, common_window=dim > 1)
@@ -122,16 +125,17 @@ def test_matches_dense_lstsq(dim, order, lam):
             proj[1, 1] *= -1            # asc / desc range: opposite east sensitivity
         grad = rng.normal(0, 0.2, 2)
         hole = 0.15 if lam else 0.03
-        weight = (rng.uniform(size=net.n_maps) > hole).astype(float)    # holes at this pixel
-        disp = rng.normal(0, 1.0, net.n_maps) * weight
-        ref = oracle(net, dim, order, lam, proj, grad, disp, weight)
-        got = gfjax_pixel(net, dim, order, lam, proj, grad, disp, weight)
-        assert got["rank"] == ref["rank"], (trial, got["rank"], ref["rank"])
-        if not ref["full_rank"]:
-            continue          # non-unique answer: tested separately (test_rank_deficient_...)
-        checked += 1
-        err = np.linalg.norm(got["velocity"] - ref["x"]) / np.linalg.norm(ref["x"])
-        assert err < 1e-4, (trial, err)
-        assert abs(got["residual_norm"] - ref["resid"]) <= 1e-4 * max(ref["resid"], 1e-12) + 1e-9
-        assert abs(got["cond"] / ref["cond"] - 1) < 0.05, (got["cond"], ref["cond"])
-    assert checked >= 2
+        weight = (rng.uniform(size=(4, net.n_maps)) > hole).astype(float)   # holes per pixel
+        disp = rng.normal(0, 1.0, weight.shape) * weight
+        got = gfjax_pixels(net, dim, order, lam, proj, grad, disp, weight)
+        for p in range(weight.shape[0]):
+            ref = oracle(net, dim, order, lam, proj, grad, disp[p], weight[p])
+            assert got["rank"][p] == ref["rank"], (trial, p, got["rank"][p], ref["rank"])
+            if not ref["full_rank"]:
+                continue      # non-unique answer: see test_msbas_rank.py (minimum-norm-like)
+            checked += 1
+            err = np.linalg.norm(got["velocity"][p] - ref["x"]) / np.linalg.norm(ref["x"])
+            assert err < 1e-4, (trial, p, err)
+            assert abs(got["residual_norm"][p] - ref["resid"]) <= 1e-4 * ref["resid"] + 1e-6
+            assert abs(got["cond"][p] / ref["cond"] - 1) < 0.05, (got["cond"][p], ref["cond"])
+    assert checked >= 3

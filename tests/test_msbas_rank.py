@@ -11,7 +11,8 @@ from gfjax.msbas.pixel import invert_pixel
 from test_msbas_oracle import RCOND, dense_system, random_network, random_projection
 
 
-@pytest.mark.parametrize("dim,n_sets", [(1, 1), (3, 4), (4, 4)])
+@pytest.mark.parametrize("dim,n_sets", [(1, 1), pytest.param(3, 4, marks=pytest.mark.slow),
+                                         (4, 4)])
 def test_rank_matches_numpy_on_many_pixels(dim, n_sets):
     """One network, 150 pixels with random holes (gaps up to whole stretches) → exact rank."""
     rng = np.random.default_rng(dim)

@@ -172,8 +172,10 @@ def solve_normal(st: Structure, data_blocks, rhs, grad, lam, *, ridge: float = 1
     lower, piv = banded.ldl(shifted, 0.0)
     b = rhs.reshape(-1)
     x = banded.ldl_solve(lower, piv, b)
-    for _ in range(refine):     # iterative refinement removes the ridge bias where H is regular
-        x = x + banded.ldl_solve(lower, piv, b - banded.matvec(band, x))
+    # iterative refinement removes the ridge bias where H is regular (a loop, not unrolled:
+    # one compiled copy of the triangular solves)
+    x = jax.lax.fori_loop(
+        0, refine, lambda _, x: x + banded.ldl_solve(lower, piv, b - banded.matvec(band, x)), x)
     if cond_iters == 0:                              # L-curve sweeps do not need it
         return x.reshape(st.n_intervals, st.dim), jnp.zeros((), dt), band
     lmin = banded.lambda_min(lower, piv, shifted, cond_iters) - eps
