@@ -7,6 +7,7 @@ shared run directory; meanwhile rank 0 runs the single-process reference in a su
 environment removed), then compares. 45-65 s on 2 shared cores. Skipped in a single process."""
 import os
 import runpy
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,8 +28,11 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
+# +experiment=muldrow made tiny (dates pinned: 11 pairs; a fixed lambda, no L-curve)
 TINY = ["+experiment=muldrow", "scene.pixel_scale=8", "scene.grid_spacing_m=500", "geometry.grid_spacing_m=500",
-        "scene.date_step=24", "offsets.window=[32,32]", "offsets.step=[16,32]", "offsets.search=[6,6]",
+        "scene.margin_m=2000", "scene.start=2014-10-22", "scene.end=2021-11-18", "scene.date_step=24",
+        "offsets.window=[32,32]", "offsets.step=[16,32]", "offsets.search=[6,6]",
+        "msbas.select_lam=fixed", "msbas.lam_candidates=[]",
         "products.figures=false", "products.animation=false", "output.keep_intermediates=true",
         "stages=[scene,offsets,geocode,msbas]"]
 MPI_ENV_PREFIXES = ("PMI_", "PMIX_", "MPI_", "MPICH_", "HYDRA_", "HYDI_", "OMPI_", "I_MPI_")
@@ -79,7 +83,10 @@ def runs():
         sys.stderr.flush()
         COMM.Abort(1)
     COMM.Barrier()
-    return root / "mpi" / "muldrow", single
+    yield root / "mpi" / "muldrow", single
+    COMM.Barrier()
+    if COMM.Get_rank() == 0:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_mpi_run_writes_one_set_of_products(runs):
@@ -88,7 +95,7 @@ def test_mpi_run_writes_one_set_of_products(runs):
         return
     assert (mpi_run / "report.json").is_file()
     assert (mpi_run / "products" / "timeseries.nc").is_file()
-    assert len(_pair_files(mpi_run)) == 11
+    assert len(_pair_files(mpi_run)) == 11, "11 pairs in the tiny scene"
     assert not list(mpi_run.rglob("*.tmp*")), "temporary files left behind"
 
 
@@ -99,7 +106,7 @@ def test_per_pair_offsets_equal_single_process(runs):
     if COMM.Get_rank() != 0:
         return
     got, want = _pair_files(mpi_run), _pair_files(single)
-    assert set(got) == set(want) and len(want) == 11
+    assert set(got) == set(want) and len(want) >= 2
     for name in sorted(want):
         with xr.open_dataset(got[name], engine="h5netcdf") as a, xr.open_dataset(want[name], engine="h5netcdf") as b:
             for var in ("azimuth_offset", "range_offset", "snr"):
