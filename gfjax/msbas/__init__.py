@@ -1,7 +1,18 @@
 """MSBAS multidimensional time-series inversion (Samsonov 2022; MSBAS v10 conventions).
 
-``invert_maps`` (in memory, api.py), ``python -m gfjax.msbas header.txt`` (cli.py),
-``lcurve`` / ``plot_lcurve`` (lcurve.py), ``MsbasOptions`` (options.py).
+Modules (rings: kernel = pure JAX, one pixel; driver = NumPy / I/O):
+
+- network.py   epochs, interval spans, common window + boundary factors, decimal years (NumPy)
+- banded.py    symmetric banded LDLᵀ / solve / matvec / Lanczos extreme eigenvalues (kernel)
+- solver.py    block-banded normal equations of one pixel, SPF + Tikhonov, ridge + refinement
+- rank.py      rank of the un-regularised data rows (float64 pivot count)       (kernel)
+- rates.py     OLS linear rate, its standard error and R²                       (kernel)
+- pixel.py     the whole inversion of ONE pixel (vmapped by api.py)             (kernel)
+- api.py       ``invert_maps(...) -> xarray.Dataset``: blocks from a memory budget, pixel mesh
+- lcurve.py    ``lcurve(...)`` one-pass L-curve over λ candidates, ``plot_lcurve(result, path)``
+- header.py, geotiff.py, calibration.py, cli.py, __main__.py: ``python -m gfjax.msbas header.txt``
+- options.py   ``MsbasOptions`` (OmegaConf-compatible)
+- synthetic.py two-track network and maps from known velocities (tests, benchmark)
 """
 from gfjax.msbas.api import invert_maps
 from gfjax.msbas.options import MsbasOptions

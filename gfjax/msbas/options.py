@@ -28,6 +28,8 @@ class MsbasOptions:
         calibration = "boxes". Default [].
     min_coverage: minimum fraction (0–1) of valid pixels for a map to be used (MC_FLAG). 0.
     memory_budget_mb: working memory of one pixel block, MB (sets the block size). 1024.
+    surface_gradients: path of the (2, ny, nx) surface-gradient raster (dh/dN, dh/dE) for
+        dim = 4 (the pipeline may instead derive it from the DEM). Default None.
     """
 
     dim: int = 3
