@@ -8,7 +8,8 @@ For ONE pixel solve ``min ‖A x − d‖² + ‖C x‖² + λ² ‖L x‖²`` (
 - ``L`` is Tikhonov order 0/1/2 on the same component of consecutive intervals.
 
 Each map spans ≤ ``B`` intervals, so ``H = AᵀA + CᵀC + λ²LᵀL`` is block-banded (B blocks of D×D)
-and a banded LDLᵀ (banded.py) costs O(N·(B·D)³)... per pixel instead of the dense SVD's O((N·D)³).
+and a banded LDLᵀ (banded.py, a ``lax.scan`` over the N·D unknowns with a (B·D)² window) costs
+O(N·B²·D³) per pixel instead of the dense SVD's O(M·(N·D)²).
 
 What is returned where MSBAS' minimum-norm SVD differs from a factorisation:
 the solve uses ``H + ε I`` with ``ε = ridge · λ_max(H)`` (default ``ridge = 1e-12`` in float64,
