@@ -153,22 +153,25 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
 
 def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
                 dim: int, order: int = 1, lam: float = 0.1, rcond: float = 1e-5,
-                memory_budget_mb: float = 1024.0, block: int | None = None,
-                names=None) -> xr.Dataset:
+                ridge: float = 1e-12, memory_budget_mb: float = 1024.0,
+                block: int | None = None, names=None) -> xr.Dataset:
     """MSBAS inversion of a stack of displacement maps (see module and solver docs).
 
     displacement_maps (M, ny, nx) float32 m, NaN = no data; set_index (M,) ints; t_master,
     t_slave (M,) decimal years; set_vectors (S, 3) or (S, 3, ny, nx) projection vectors in
     (north, east, up); gradients (2, ny, nx) (dh/dN, dh/dE) for dim = 4, else None.
     dim 1 (LOS) | 2 (east, up) | 3 (north, east, up) | 4 (north, east, up_spf, up_nspf);
-    order 0 | 1 | 2 Tikhonov with weight lam (order 0 with lam = 0: no regularisation).
+    order 0 | 1 | 2 Tikhonov with weight lam (order 0 with lam = 0: no regularisation);
+    rcond: rank threshold (MSBAS 1e-5); ridge: relative ridge of the solve (see solver.py);
+    memory_budget_mb sets the pixels per block (or give ``block``); ``names`` (M,) labels of the
+    maps for error messages (e.g. "list.txt:12").
     Returns an xarray.Dataset: displacement_<c> (time, y, x) m from D(t_0) = 0,
     velocity_<c> (interval, y, x) m/yr, linear_rate[_std|_r2]_<c> (y, x), rank, cond, norm_x,
     residual_norm, valid_map_count (y, x). Pixels with no valid map are NaN (rank 0).
     """
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=lam, names=names)
-    fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond)
+    fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond, ridge=ridge)
     out = map_pixels(prep, lambda d, w, p, g, l: fn(d, w, p, g, l), lam,
                      memory_budget_mb=memory_budget_mb, block=block)
     return to_dataset(prep, out, dict(dim=dim, order=order, lam=lam, rcond=rcond))
