@@ -143,3 +143,10 @@ def test_options_omegaconf_and_validation():
         MsbasOptions(order=1, lam=0.0).validate()
     with pytest.raises(ValueError, match="msbas.calibration"):
         MsbasOptions(calibration="median").validate()
+
+
+def test_empty_pixel_block():
+    """An MPI rank may get no rows: empty in, empty out (same variables)."""
+    ds = invert_maps(np.ones((3, 0, 4), np.float32), [0, 0, 0], [2020.0, 2020.1, 2020.2],
+                     [2020.1, 2020.2, 2020.3], np.ones((1, 3)), dim=1, order=1, lam=0.1)
+    assert ds["velocity_los"].shape == (3, 0, 4) and ds["rank"].shape == (0, 4)

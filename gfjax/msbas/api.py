@@ -121,7 +121,7 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
     ndev = mesh.devices.size
     n_pix = prep.disp.shape[0]
     if block is None:
-        blk = min(block_size(prep.st, memory_budget_mb, ndev), -(-n_pix // ndev) * ndev)
+        blk = min(block_size(prep.st, memory_budget_mb, ndev), max(-(-n_pix // ndev) * ndev, ndev))
     else:
         blk = max(ndev, block // ndev * ndev)
     spec = P("pixels")
@@ -134,7 +134,7 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
         sharding = NamedSharding(mesh, spec)
         extra_dev = jnp.asarray(extra, jnp.float64)
         chunks = []
-        for start in range(0, n_pix, blk):
+        for start in range(0, max(n_pix, 1), blk):      # >= 1 block: empty input, empty output
             stop = min(start + blk, n_pix)
             args = []
             for arr in (prep.disp, prep.weight, prep.proj, prep.grad):
