@@ -91,6 +91,10 @@ class TrackingOptions:
     coarse-to-fine if enabled) | "previous_pair" (the previous pair of the same track, its
     holes filled from the nearest valid windows, scaled by the ratio of the pair durations:
     surges build up over months, so each pair's search is centred near its answer)."""
+    mask_buffer_m: Optional[float] = None
+    """(Pipeline) track only the windows within this distance (m) of the glacier (the scene's
+    ice mask, or a user mask), as autoRIFT tracks inside its masks; None = every window.
+    Windows left out are NaN with reason 6 (no prior)."""
     memory_budget_mb: float = 1024.0
     """Device memory (MB) the batched correlation may use; sets the window batch size."""
     batch_size: Optional[int] = None
@@ -143,6 +147,8 @@ class TrackingOptions:
             raise ValueError(f"TrackingOptions.coarse_decimate must be ≥ 1, got {self.coarse_decimate!r}")
         if self.coarse_factor < 1:
             raise ValueError(f"TrackingOptions.coarse_factor must be ≥ 1, got {self.coarse_factor!r}")
+        if self.mask_buffer_m is not None and not self.mask_buffer_m >= 0:
+            raise ValueError(f"TrackingOptions.mask_buffer_m must be None or >= 0 m, got {self.mask_buffer_m!r}")
         if self.pair_prior not in ("none", "previous_pair"):
             raise ValueError(f"TrackingOptions.pair_prior must be 'none' or 'previous_pair', got {self.pair_prior!r}")
         if not self.memory_budget_mb > 0:

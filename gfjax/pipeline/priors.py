@@ -26,3 +26,22 @@ def prior_from_result(previous, scale: float) -> tuple[np.ndarray, np.ndarray] |
     if az is None or rg is None:
         return None
     return az * scale, rg * scale
+
+
+def window_mask(mask, lut_azimuth_px, lut_range_px, window_azimuth, window_range,
+                buffer_cells: int) -> np.ndarray:
+    """Which offset windows (centres ``window_azimuth`` × ``window_range``, px) lie within
+    ``buffer_cells`` map cells of ``mask`` (map grid, bool), through the map → radar LUT.
+    Each map cell marks its nearest window; a one-window dilation closes the gaps left when
+    windows are denser than map cells."""
+    grown = ndimage.binary_dilation(mask, iterations=buffer_cells) if buffer_cells > 0 else mask
+    az, rg = lut_azimuth_px[grown], lut_range_px[grown]
+    ok = np.isfinite(az) & np.isfinite(rg)
+    wa, wr = np.asarray(window_azimuth, float), np.asarray(window_range, float)
+    da = wa[1] - wa[0] if wa.size > 1 else 1.0
+    dr = wr[1] - wr[0] if wr.size > 1 else 1.0
+    ia = np.clip(np.rint((az[ok] - wa[0]) / da).astype(int), 0, wa.size - 1)
+    ir = np.clip(np.rint((rg[ok] - wr[0]) / dr).astype(int), 0, wr.size - 1)
+    out = np.zeros((wa.size, wr.size), bool)
+    out[ia, ir] = True
+    return ndimage.binary_dilation(out, structure=np.ones((3, 3), bool))

@@ -117,18 +117,21 @@ def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
 
 
 def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:
-    """L-curve over ``msbas.lam_candidates`` in one pass; returns (chosen λ, table); plots it."""
+    """L-curve over ``msbas.lam_candidates`` in one pass; returns (chosen λ, table); plots it.
+    With MPI every rank computes it identically (the sums run over all pixels)."""
     from gfjax.msbas import lcurve as lc
 
     opts = ctx.settings.msbas
     res = lc.lcurve(stack["displacement"].values, stack["set_index"].values, stack["t_master"].values,
                     stack["t_slave"].values, stack["set_vector"].values, gradients, dim=opts.dim,
-                    order=opts.order, lams=list(opts.lam_candidates), rcond=opts.rcond,
-                    memory_budget_mb=opts.memory_budget_mb)
-    if ctx.settings.products.figures:
+                    order=opts.order, lams=list(opts.lam_candidates), memory_budget_mb=opts.memory_budget_mb)
+    if ctx.settings.products.figures and ctx.workers.is_root:
         lc.plot_lcurve(res, ctx.path("figures", "lcurve.png"))
-    return float(res["lam_best"]), {k: (np.asarray(v).tolist() if hasattr(v, "__len__") else v)
-                                     for k, v in res.items()}
+    table = {"lam": res.lams.tolist(), "residual_norm_m": res.residual_norm.tolist(),
+             "solution_seminorm": res.solution_norm.tolist(),
+             "curvature": [None if not np.isfinite(c) else float(c) for c in res.curvature],
+             "best_lam": res.best_lam}
+    return float(res.best_lam), table
 
 
 REGISTRY.add(Stage("msbas", run_msbas, sections=("msbas",), requires=("geocode",),

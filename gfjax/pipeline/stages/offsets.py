@@ -69,14 +69,27 @@ def previous_pair_prior(scene, folder: Path, track: str, k: int):
     return prior_from_result(prev, (t1 - t0) / (p1 - p0))
 
 
+def tracking_mask(scene, track: str, shape: tuple[int, int], opts) -> np.ndarray:
+    """Windows near the glacier (``offsets.mask_buffer_m``) on the tracker's output grid."""
+    from gfjax.offsets.tracker import window_grid
+    from gfjax.pipeline.priors import window_mask
+
+    ta, tr = window_grid(shape, opts)
+    wa, wr = opts.window
+    lut = scene.tracks[track].map_to_radar()
+    cells = int(np.ceil(opts.mask_buffer_m / scene.grid.spacing))
+    return window_mask(scene.ice_mask, lut[0], lut[1], ta + (wa - 1) / 2.0, tr + (wr - 1) / 2.0, cells)
+
+
 def offset_errors(ds, truth_az: np.ndarray, truth_rg: np.ndarray) -> dict:
     """RMSE and bias (px) of valid offsets against the truth, and the valid fraction."""
     az, rg = ds["azimuth_offset"].values, ds["range_offset"].values
     ok = np.isfinite(az) & np.isfinite(rg)
+    tracked = max(int((ds["reason"].values != 6).sum()), 1)  # 6: not tracked (masked / no prior)
     if not ok.any():
         return {"valid_fraction": 0.0}
     ea, er = (az - truth_az)[ok], (rg - truth_rg)[ok]
-    return {"valid_fraction": float(ok.mean()),
+    return {"valid_fraction": float(ok.sum() / tracked),
             "rmse_azimuth_px": float(np.sqrt(np.mean(ea ** 2))), "rmse_range_px": float(np.sqrt(np.mean(er ** 2))),
             "median_abs_error_range_px": float(np.median(np.abs(er))),
             "bias_azimuth_px": float(ea.mean()), "bias_range_px": float(er.mean()),
@@ -128,9 +141,16 @@ def run_offsets(ctx) -> dict:
     log.info("offsets: %d pairs to track here (%d pending in all, %d pairs)", len(todo), len(pending),
              len(pair_list(scene)))
     n_windows, t_track, per_pair = 0, 0.0, []
-    for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5):
+    masks: dict = {}
+    for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5,
+                         disable=not ctx.workers.is_root):
         ref, sec = scene.slc_pair(track, k)
         prior = previous_pair_prior(scene, folder, track, k) if opts.pair_prior == "previous_pair" else None
+        if opts.mask_buffer_m is not None:
+            if track not in masks:
+                masks[track] = tracking_mask(scene, track, ref.shape, opts)
+            base = prior if prior is not None else (np.zeros(masks[track].shape), np.zeros(masks[track].shape))
+            prior = tuple(np.where(masks[track], b, np.nan) for b in base)
         t0 = time.perf_counter()
         ds = track_offsets(ref, sec, options=opts, **({} if prior is None else
                                                       {"prior_azimuth": prior[0], "prior_range": prior[1]}))
