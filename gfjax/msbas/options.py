@@ -37,6 +37,7 @@ class MsbasOptions:
     lam: float = 0.1
     lam_candidates: List[float] = field(default_factory=list)
     select_lam: str = "fixed"
+    lcurve_max_pixels: int = 4000  # L-curve norms from at most this many pixels with data (evenly strided)
     rcond: float = 1e-5
     ridge: float = 1e-12
     calibration: str = "none"

@@ -122,15 +122,20 @@ def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:
     from gfjax.msbas import lcurve as lc
 
     opts = ctx.settings.msbas
-    res = lc.lcurve(stack["displacement"].values, stack["set_index"].values, stack["t_master"].values,
-                    stack["t_slave"].values, stack["set_vector"].values, gradients, dim=opts.dim,
+    disp = stack["displacement"].values
+    has = np.flatnonzero(np.isfinite(disp).any(axis=0).ravel())
+    take = has[:: max(1, int(np.ceil(has.size / max(opts.lcurve_max_pixels, 1))))]
+    sub = disp.reshape(disp.shape[0], -1)[:, take][:, None, :]
+    grads = None if gradients is None else gradients.reshape(2, -1)[:, take][:, None, :]
+    res = lc.lcurve(sub, stack["set_index"].values, stack["t_master"].values,
+                    stack["t_slave"].values, stack["set_vector"].values, grads, dim=opts.dim,
                     order=opts.order, lams=list(opts.lam_candidates), memory_budget_mb=opts.memory_budget_mb)
     if ctx.settings.products.figures and ctx.workers.is_root:
         lc.plot_lcurve(res, ctx.path("figures", "lcurve.png"))
     table = {"lam": res.lams.tolist(), "residual_norm_m": res.residual_norm.tolist(),
              "solution_seminorm": res.solution_norm.tolist(),
              "curvature": [None if not np.isfinite(c) else float(c) for c in res.curvature],
-             "best_lam": res.best_lam}
+             "best_lam": res.best_lam, "pixels": int(take.size)}
     return float(res.best_lam), table
 
 
