@@ -13,22 +13,31 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 log = logging.getLogger("gfjax")
 
 
 def split_units(pairs: list[tuple[str, int]], n_units: int) -> list[list[tuple[str, int]]]:
-    """Split pairs (ordered by track, then index) into ``n_units`` units of consecutive pairs of
-    one track each (fewer if there are fewer pairs). Tracks are cut into
-    ``ceil(n_units / n_tracks)`` runs; units are listed track by track."""
+    """Split pairs (ordered by track, then index) into units of consecutive pairs of one track:
+    each track gets a share of ``n_units`` proportional to its pairs (at least one unit, so
+    there are ``max(n_units, n_tracks)`` units at most) and is cut into that many runs."""
     if n_units < 1:
         raise ValueError(f"n_units must be >= 1, got {n_units}")
     tracks: dict[str, list[tuple[str, int]]] = {}
     for p in pairs:
         tracks.setdefault(p[0], []).append(p)
-    per_track = -(-n_units // max(len(tracks), 1))
+    runs = list(tracks.values())
+    if not runs:
+        return []
+    sizes = np.array([len(r) for r in runs], float)
+    ideal = n_units * sizes / sizes.sum()
+    share = np.maximum(1, np.floor(ideal)).astype(int)
+    while share.sum() < n_units:  # largest remainder first
+        share[np.argmax(ideal - share)] += 1
     units = []
-    for plist in tracks.values():
-        n = min(per_track, len(plist))
+    for plist, n in zip(runs, share):
+        n = min(int(n), len(plist))
         bounds = [round(i * len(plist) / n) for i in range(n + 1)]
         units += [plist[a:b] for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
     return units
@@ -37,12 +46,12 @@ def split_units(pairs: list[tuple[str, int]], n_units: int) -> list[list[tuple[s
 def select_pairs(pairs: list[tuple[str, int]], rank: int = 0, size: int = 1,
                  chunk: int | None = None, n_chunks: int = 1) -> list[tuple[str, int]]:
     """The pairs this process handles: SLURM chunk ``chunk`` of ``n_chunks`` (None = all), then
-    this MPI rank's share (units dealt round-robin over ``size`` ranks)."""
+    this MPI rank's share (units dealt round-robin over chunks, then over ``size`` ranks)."""
     if chunk is not None:
         if not 0 <= chunk < n_chunks:
             raise ValueError(f"parallel.chunk must be in [0, {n_chunks}) (parallel.n_chunks), got {chunk}")
         units = split_units(pairs, n_chunks)
-        pairs = units[chunk] if chunk < len(units) else []
+        pairs = [p for i, u in enumerate(units) if i % n_chunks == chunk for p in u]
     if size > 1:
         units = split_units(pairs, size)
         pairs = [p for i, u in enumerate(units) if i % size == rank for p in u]
@@ -51,7 +60,7 @@ def select_pairs(pairs: list[tuple[str, int]], rank: int = 0, size: int = 1,
 
 def chunk_of(pairs: list[tuple[str, int]], n_chunks: int) -> dict[tuple[str, int], int]:
     """Which SLURM chunk each pair belongs to (to name missing chunks)."""
-    return {p: i for i, u in enumerate(split_units(pairs, n_chunks)) for p in u}
+    return {p: i % n_chunks for i, u in enumerate(split_units(pairs, n_chunks)) for p in u}
 
 
 @dataclass
