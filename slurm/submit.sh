@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # gfjax — submit the whole chain on a SLURM cluster:
-#   (1) slurm/offsets_array.sbatch   array job, N_CHUNKS tasks (one GPU each): scene + offsets
+#   (0) slurm/offsets_array.sbatch with SCENE_ONLY=1: the scene stage once (the array tasks then
+#       find it done; N tasks writing the scene's files at once into one run directory collide)
+#   (1) slurm/offsets_array.sbatch   array job, N_CHUNKS tasks (one GPU each): offsets of a chunk,
+#       after (0) succeeded
 #   (2) slurm/msbas_products.sbatch  NODES x GPUS_PER_NODE MPI ranks: geocode, MSBAS, products,
 #       started only if every array task succeeded (--dependency=afterok:<array job id>).
 #
@@ -9,7 +12,7 @@
 #
 # Environment: EXPERIMENT, N_CHUNKS (16), MAX_PARALLEL (array tasks running at once, N_CHUNKS),
 # NODES (2), GPUS_PER_NODE (4), GFJAX_OVERRIDES, VENV, GFJAX_ROOT (exported to both jobs),
-# SBATCH (the sbatch command, default sbatch). Prints the two job ids.
+# SBATCH (the sbatch command, default sbatch). Prints the three job ids.
 # If an array task fails, job (2) stays pending with DependencyNeverSatisfied: re-run the failed
 # task (sbatch --array=<i> slurm/offsets_array.sbatch), then `scancel` (2) and submit it again
 # (or run it anyway: its offsets stage tracks the pairs that are still missing).
@@ -30,17 +33,27 @@ if ! [[ "$N_CHUNKS" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 # --parsable prints "<job id>" or "<job id>;<cluster>"
-array_out=$($SBATCH --parsable --export=ALL --chdir="$GFJAX_ROOT" \
+job_id() {
+  local id=${1%%;*}
+  if ! [[ "$id" =~ ^[0-9]+$ ]]; then
+    echo "submit.sh: could not parse the $2 job id from sbatch output '$1'" >&2; exit 1
+  fi
+  echo "$id"
+}
+
+scene_out=$($SBATCH --parsable --export=ALL,SCENE_ONLY=1 --chdir="$GFJAX_ROOT" --array=0 \
+  --job-name=gfjax-scene "$@" "$here/offsets_array.sbatch")
+scene_id=$(job_id "$scene_out" scene)
+
+array_out=$($SBATCH --parsable --export=ALL --chdir="$GFJAX_ROOT" --dependency="afterok:$scene_id" \
   --array="0-$((N_CHUNKS - 1))%$MAX_PARALLEL" "$@" "$here/offsets_array.sbatch")
-array_id=${array_out%%;*}
-if ! [[ "$array_id" =~ ^[0-9]+$ ]]; then
-  echo "submit.sh: could not parse the array job id from sbatch output '$array_out'" >&2; exit 1
-fi
+array_id=$(job_id "$array_out" array)
 
 msbas_out=$($SBATCH --parsable --export=ALL --chdir="$GFJAX_ROOT" --dependency="afterok:$array_id" \
   --nodes="$NODES" --ntasks-per-node="$GPUS_PER_NODE" --gpus-per-node="$GPUS_PER_NODE" \
   "$@" "$here/msbas_products.sbatch")
-msbas_id=${msbas_out%%;*}
+msbas_id=$(job_id "$msbas_out" msbas)
 
+echo "scene job: $scene_id"
 echo "offsets array job: $array_id (tasks 0-$((N_CHUNKS - 1)), experiment $EXPERIMENT)"
 echo "msbas/products job: $msbas_id (afterok:$array_id, $NODES nodes x $GPUS_PER_NODE GPUs)"

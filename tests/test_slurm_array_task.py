@@ -1,6 +1,7 @@
 """An offsets array task (slurm/offsets_array.sbatch with a faked SLURM_ARRAY_TASK_ID) tracks
-exactly the pairs of its chunk into the shared run directory; tasks may run side by side; a
-re-run of a task redoes only its chunk's missing pairs. A tiny scene (11 pairs), 30-40 s on 2 cores."""
+exactly the pairs of its chunk into the shared run directory; after the scene job (SCENE_ONLY=1,
+as submit.sh chains them) tasks run side by side; a re-run of a task redoes only its chunk's
+missing pairs. A tiny scene (11 pairs), 30-40 s on 2 cores."""
 import csv
 import json
 import os
@@ -24,11 +25,11 @@ TINY = ("scene.pixel_scale=8 scene.grid_spacing_m=500 geometry.grid_spacing_m=50
         "products.figures=false products.animation=false")
 
 
-def start_task(root: Path, task: int) -> subprocess.Popen:
+def start_task(root: Path, task: int, **extra) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
     env.update(VENV=str(VENV), GFJAX_ROOT=str(REPO), EXPERIMENT="muldrow", N_CHUNKS=str(N_CHUNKS),
                SLURM_ARRAY_TASK_ID=str(task), SLURM_ARRAY_JOB_ID="4242", JAX_PLATFORMS="cpu",
-               MPLBACKEND="Agg", GFJAX_OVERRIDES=f"{TINY} output.root={root}")
+               MPLBACKEND="Agg", GFJAX_OVERRIDES=f"{TINY} output.root={root}", **extra)
     return subprocess.Popen(["bash", str(SCRIPT)], cwd=root, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
@@ -56,7 +57,9 @@ def all_pairs(run: Path) -> list[tuple[str, int]]:
 
 def test_array_tasks_track_exactly_their_chunk(tmp_path):
     run = tmp_path / "muldrow"
-    # two tasks side by side in one run directory, as SLURM runs them
+    # the scene once (submit.sh's first job), then two tasks side by side in one run directory
+    finish(start_task(tmp_path, 0, SCENE_ONLY="1"))
+    assert not pair_files(run)
     finish_all = [start_task(tmp_path, 0), start_task(tmp_path, 2)]
     for p in finish_all:
         finish(p)

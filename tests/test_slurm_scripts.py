@@ -78,6 +78,14 @@ def test_offsets_array_dry_run_renders_the_chunk(tmp_path):
     assert not any(tmp_path.iterdir()), "a dry run must not write outputs"
 
 
+def test_offsets_array_scene_only(tmp_path):
+    res = _run("offsets_array.sbatch", tmp_path, DRY_RUN=1, SCENE_ONLY=1, EXPERIMENT="muldrow", SLURM_ARRAY_TASK_ID=0)
+    assert res.returncode == 0, res.stderr
+    cmd, cfg = _split_dry_run(res.stdout)
+    assert "stages=[scene]" in cmd and "parallel.chunk" not in cmd
+    assert cfg["stages"] == ["scene"] and cfg["parallel"]["chunk"] is None
+
+
 def test_offsets_array_defaults_to_the_full_experiment(tmp_path):
     res = _run("offsets_array.sbatch", tmp_path, DRY_RUN=1)
     assert res.returncode == 0, res.stderr
@@ -137,12 +145,14 @@ def test_submit_chains_array_then_dependent_job(tmp_path):
                                   EXPERIMENT="muldrow"),
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
-    first, second = log.read_text().splitlines()
+    scene, first, second = log.read_text().splitlines()
+    assert "SCENE_ONLY=1" in scene and "--array=0 " in scene and scene.endswith("offsets_array.sbatch")
     assert "--parsable" in first and "--array=0-5%2" in first and first.endswith("offsets_array.sbatch")
-    assert "--partition=gpu" in first and "--partition=gpu" in second
-    assert "--dependency=afterok:4101" in second and second.endswith("msbas_products.sbatch")
+    assert "--dependency=afterok:4101" in first
+    assert all("--partition=gpu" in call for call in (scene, first, second))
+    assert "--dependency=afterok:4102" in second and second.endswith("msbas_products.sbatch")
     assert "--nodes=3" in second and "--gpus-per-node=4" in second and "--ntasks-per-node=4" in second
-    assert "4101" in res.stdout and "4102" in res.stdout
+    assert all(i in res.stdout for i in ("4101", "4102", "4103"))
 
 
 def test_submit_fails_on_unparsable_sbatch_output(tmp_path):
@@ -151,4 +161,4 @@ def test_submit_fails_on_unparsable_sbatch_output(tmp_path):
     fake.chmod(0o755)
     res = subprocess.run(["bash", str(SLURM / "submit.sh")], cwd=tmp_path, env=_env(SBATCH=fake),
                          capture_output=True, text=True, timeout=60)
-    assert res.returncode != 0 and "array job id" in res.stderr
+    assert res.returncode != 0 and "scene job id" in res.stderr
