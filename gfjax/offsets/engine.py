@@ -20,6 +20,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from .kernels import ncc_surface, window_weights
+from .kernels_twostage import two_stage_ncc
 from .oversample import amplitude_block, window_amplitude
 from .quality import peak_covariance, surface_snr
 from .refine import refine_peak
@@ -45,14 +46,28 @@ class PassSpec(NamedTuple):
     memory_budget_mb: float
     batch_size: int | None
     shard: bool
+    two_stage: bool = False
+
+
+def _axis_weights(n: int, weighting: str, sigma_fraction: float) -> np.ndarray:
+    """1-D weights of one axis; :func:`window_weights` is their outer product."""
+    return window_weights((n, 1), weighting, sigma_fraction)[:, 0]
 
 
 @lru_cache(maxsize=64)
 def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float, n_grid: int,
-                   exclusion: float, scale: float, per_window: int = 0, deramp: bool = False):
+                   exclusion: float, scale: float, per_window: int = 0, deramp: bool = False,
+                   two_stage: tuple | None = None):
     """Jitted vmap of the one-window pipeline: cut → NCC → refine → SNR → covariance.
     ``per_window`` > 0: the blocks are complex and each cut window is deramped/oversampled by
-    that factor on its own (sizes h… are then of the oversampled windows)."""
+    that factor on its own (sizes h… are then of the oversampled windows). ``two_stage`` =
+    (weighting, weight_sigma, zoom ×2 px): ×2 amplitude, two-stage kernel
+    (:mod:`.kernels_twostage`)."""
+    if two_stage is not None:
+        weighting, sigma, zoom = two_stage
+        ga, gr = _axis_weights(h, weighting, sigma), _axis_weights(w, weighting, sigma)
+        ga1, gr1 = _axis_weights(h // 2, weighting, sigma), _axis_weights(w // 2, weighting, sigma)
+
     def one(ref_block, sec_block, weights, rs, ss):
         if per_window:
             k = per_window
@@ -61,6 +76,9 @@ def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float
         else:
             r = jax.lax.dynamic_slice(ref_block, (rs[0], rs[1]), (h, w))
             s = jax.lax.dynamic_slice(sec_block, (ss[0], ss[1]), (H, W))
+        if two_stage is not None:
+            res = two_stage_ncc(r, s, ga, gr, ga1, gr1, spacing, zoom, exclusion / scale)
+            return res.lag, res.value, res.snr, res.cov, res.on_border
         c = ncc_surface(r, s, weights, uniform)
         pk = refine_peak(c.ncc, c.cross_spectrum, c.energy_secondary, c.energy_reference,
                          (H, W), spacing, n_grid)
@@ -141,7 +159,9 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
     per_window = complex_input and spec.scope == "window"
     program = _batch_program(h, w, H, W, uniform, spacing, n_grid,
                              float(spec.snr_exclusion * os_), float(os_),
-                             os_ if per_window else 0, spec.deramp != "none")
+                             os_ if per_window else 0, spec.deramp != "none",
+                             (spec.weighting, spec.weight_sigma, spec.zoom_halfwidth * os_)
+                             if spec.two_stage and os_ == 2 else None)
     if nd > 1:
         mesh = jax.make_mesh((nd,), ("windows",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))

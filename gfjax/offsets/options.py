@@ -41,6 +41,11 @@ class TrackingOptions:
     oversample_scope "image": a per-line azimuth Doppler, the phase of the lag-1 correlation
     smoothed over one window height, is demodulated; with "window": one linear phase ramp per
     window (both axes) is removed, as ampcor's deramp method 1."""
+    two_stage: bool = True
+    """With ×2 oversampling: find the integer peak on the amplitude at the original sampling
+    (every second ×2 sample, FFTs 4× smaller), then correlate the ×2 amplitude only in a small
+    patch around it (exact ×2 NCC at the 5×5 nearby lags, nested DFT sub-pixel grids) —
+    ≈2–3× faster on CPU at the same accuracy. False: the whole ×2 surface (single stage)."""
     weighting: str = "gaussian"
     """Correlation weights over the reference window, choices: "gaussian" | "uniform"."""
     weight_sigma: float = 0.5

@@ -92,7 +92,7 @@ def _pass_spec(opts: TrackingOptions, search, oversample) -> PassSpec:
     return PassSpec(tuple(opts.window), tuple(int(s) for s in search), oversample, opts.deramp,
                     opts.oversample_scope, opts.weighting, opts.weight_sigma, opts.subpixel_factor, opts.zoom_halfwidth,
                     min(opts.snr_exclusion, min(search) - 1), opts.memory_budget_mb,
-                    opts.batch_size, opts.shard)
+                    opts.batch_size, opts.shard, opts.two_stage)
 
 
 def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, np.ndarray]:
