@@ -105,6 +105,12 @@ def pixel_mesh() -> jax.sharding.Mesh:
     return jax.make_mesh((len(devices),), ("pixels",), axis_types=(jax.sharding.AxisType.Auto,))
 
 
+# jax 0.10.2's XLA CPU runtime hung for good (BlockUntilReady never notified) on these float64
+# scan kernels once a block reached about a thousand pixels (reproduced on the 2-core machine with
+# 90 intervals in 4D: blocks of 1187 hung, blocks of 231 ran in 21 s); CPU blocks are capped.
+CPU_MAX_BLOCK_PER_DEVICE = 256
+
+
 def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 1024.0,
                block: int | None = None, timings: list | None = None) -> dict:
     """Apply ``pixel_fn(disp, weight, proj, grad, extra)`` to all pixels, block by block.
@@ -124,6 +130,8 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
         blk = min(block_size(prep.st, memory_budget_mb, ndev), max(-(-n_pix // ndev) * ndev, ndev))
     else:
         blk = max(ndev, block // ndev * ndev)
+    if jax.default_backend() == "cpu":
+        blk = min(blk, CPU_MAX_BLOCK_PER_DEVICE * ndev)
     spec = P("pixels")
     with jax.enable_x64(True):
         # pixel-parallel: inputs and outputs sharded on the pixel axis, GSPMD partitions the

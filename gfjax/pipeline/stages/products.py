@@ -78,7 +78,8 @@ def run_products(ctx) -> dict:
                               scene.dem, ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation)
         figures = [str(q.relative_to(ctx.workdir)) for q in paths]
     val = metrics["validation"]
-    objective = float(np.mean([v["r"] for v in val.values()])) if val else None  # sweeps maximise it
+    rs = [v["r"] for v in val.values() if v.get("r") is not None]
+    objective = float(np.mean(rs)) if rs else None  # mean validation r: what sweeps maximise
     return {**metrics, "objective": objective, "geotiffs": [str(t.relative_to(ctx.workdir)) for t in tifs], "figures": figures,
             "rank_threshold": p.rank_threshold,
             "masked_by_rank": int(np.isnan(mean["vx"].values).sum() - np.isnan(ts["linear_rate_east"].values).sum())}
