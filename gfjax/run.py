@@ -19,7 +19,10 @@ log = logging.getLogger("gfjax")
 register_configs()
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # absolute: works from any cwd / entry point
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> float | None:
     from gfjax.pipeline.runner import run_pipeline
     from gfjax.pipeline.stage import StageError

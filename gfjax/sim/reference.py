@@ -14,6 +14,7 @@ like cloud/season gaps of optical mosaics) and cells outside the scene grid are 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,9 @@ def write_reference_product(scene, year: int, path) -> list[Path]:
         for name in VARIABLES:
             ds[name].attrs.pop("missing_value", None)
             enc[name] = {"_FillValue": np.float32(NODATA), "zlib": True, "complevel": 4}
-        ds.to_netcdf(path, encoding=enc)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # atomic: concurrent writers safe
+        ds.to_netcdf(tmp, encoding=enc)
+        os.replace(tmp, path)
         return [path]
     if path.suffix:
         raise ValueError(f"path: {path} must end in .nc or be a folder for GeoTIFFs")
