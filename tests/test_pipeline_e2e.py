@@ -74,7 +74,7 @@ def test_killed_run_resumes_to_the_same_products(full_run, tmp_path):
     # "kill" after part of the offsets: only the first of two chunks is tracked
     part = run(tmp_path, "stages=[scene,offsets]", "parallel.chunk=0", "parallel.n_chunks=2")
     assert "partial" in part.stderr + part.stdout
-    missing = run(tmp_path, "stages=[geocode]", check=False)
+    missing = run(tmp_path, "stages=[geocode]", "parallel.n_chunks=2", check=False)
     assert missing.returncode != 0 and "chunk(s) [1]" in missing.stderr + missing.stdout
     run(tmp_path)  # the same command again completes what is missing
     a = xr.open_dataset(full_run / "muldrow" / "products" / "timeseries.nc")
