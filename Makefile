@@ -31,6 +31,7 @@ test-mpi: install
 bench: install
 	$(PY) benchmarks/offsets.py --json bench_results/offsets.json
 	$(PY) benchmarks/msbas.py --json bench_results/msbas.json
+	$(PY) benchmarks/scaling.py --json bench_results/scaling.json
 
 clean:
 	rm -rf outputs multirun bench_results .pytest_cache
