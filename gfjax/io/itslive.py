@@ -52,6 +52,22 @@ def reproject_to_grid(data, src_transform, src_crs, src_nodata, grid: MapGrid,
     return out
 
 
+def grid_velocity(u, w, src_crs, grid: MapGrid, label: str = "") -> dict:
+    """Source-CRS components ``u``, ``w`` already warped onto ``grid`` → ``{"vx", "vy", "v"}``
+    data variables: rotated into the grid's east/north (speed kept), NaN where either is missing.
+    ``label`` prefixes the long names (e.g. "reference ")."""
+    missing = np.isnan(u) | np.isnan(w)
+    ex, ny_ = grid.meshgrid()
+    angle = vector_rotation(src_crs, grid.crs, ex, ny_)
+    ve, vn = rotate_vectors(np.asarray(u, np.float64), np.asarray(w, np.float64), angle)
+    ve = np.where(missing, np.nan, ve).astype(np.float32)
+    vn = np.where(missing, np.nan, vn).astype(np.float32)
+    attrs = dict(units="m/yr")
+    return {"vx": (("y", "x"), ve, dict(attrs, long_name=f"{label}velocity, easting component (grid CRS)")),
+            "vy": (("y", "x"), vn, dict(attrs, long_name=f"{label}velocity, northing component (grid CRS)")),
+            "v": (("y", "x"), np.hypot(ve, vn).astype(np.float32), dict(attrs, long_name=f"{label}speed"))}
+
+
 def read_itslive(vx_path, vy_path, grid: MapGrid, resampling: str = "bilinear") -> xr.Dataset:
     """ITS_LIVE ``vx``/``vy`` on ``grid`` → Dataset ``vx`` (east), ``vy`` (north), ``v`` (m/yr).
 
@@ -71,17 +87,8 @@ def read_itslive(vx_path, vy_path, grid: MapGrid, resampling: str = "bilinear") 
                          f"(bounds {tuple(bounds)} in {crs_x})")
     u = reproject_to_grid(vx, tr_x, crs_x, nd_x, grid, resampling)
     w = reproject_to_grid(vy, tr_x, crs_x, nd_y, grid, resampling)
-    missing = np.isnan(u) | np.isnan(w)
-    ex, ny_ = grid.meshgrid()
-    angle = vector_rotation(crs_x, grid.crs, ex, ny_)
-    ve, vn = rotate_vectors(u.astype(np.float64), w.astype(np.float64), angle)
-    ve = np.where(missing, np.nan, ve).astype(np.float32)
-    vn = np.where(missing, np.nan, vn).astype(np.float32)
-    attrs = dict(units="m/yr")
     ds = xr.Dataset(
-        {"vx": (("y", "x"), ve, dict(attrs, long_name="velocity, easting component (grid CRS)")),
-         "vy": (("y", "x"), vn, dict(attrs, long_name="velocity, northing component (grid CRS)")),
-         "v": (("y", "x"), np.hypot(ve, vn).astype(np.float32), dict(attrs, long_name="speed"))},
+        grid_velocity(u, w, crs_x, grid),
         attrs=dict(source=f"ITS_LIVE {vx_path.name}, {vy_path.name}", source_crs=str(crs_x),
                    comment="vx/vy rotated from source CRS axes into grid east/north (speed preserved)"))
     return attach_grid(ds, grid)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from gfjax.sim.acquisitions import datetime_from_decimal_year
+
 COMPONENTS_4D = ("north", "east", "up_spf", "up_nspf")
 
 
@@ -29,16 +31,6 @@ def ols_rate(t, disp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         r2 = np.where(sst > 0, 1.0 - sse / np.where(sst > 0, sst, 1.0), 1.0)
     return slope, std, r2
-
-
-def decimal_year_to_datetime64(t) -> np.ndarray:
-    """Inverse of the MSBAS decimal year, datetime64[s] (to the second)."""
-    t = np.atleast_1d(np.asarray(t, np.float64))
-    years = np.floor(t).astype(np.int64)
-    start = (years - 1970).astype("datetime64[Y]").astype("datetime64[s]")
-    days = ((years + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]")
-            - (years - 1970).astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64)
-    return start + np.round((t - years) * days * 86400).astype(np.int64).astype("timedelta64[s]")
 
 
 def timeseries_from_velocities(epochs, velocity, components=COMPONENTS_4D, grid=None,
@@ -70,7 +62,7 @@ def timeseries_from_velocities(epochs, velocity, components=COMPONENTS_4D, grid=
     data["valid_map_count"] = (("y", "x"), np.where(nodata, 0, 2 * n_int).astype(np.int32), {})
     data["norm_x"] = (("y", "x"), np.sqrt(np.nansum(vel.astype(np.float64) ** 2, axis=(0, 1))).astype(np.float32),
                       {"units": "m/yr"})
-    coords = {"time": epochs, "time_utc": ("time", decimal_year_to_datetime64(epochs)),
+    coords = {"time": epochs, "time_utc": ("time", datetime_from_decimal_year(np.atleast_1d(epochs))),
               "interval": np.arange(n_int), "interval_start": ("interval", epochs[:-1]),
               "interval_end": ("interval", epochs[1:])}
     ds = xr.Dataset(data, coords=coords, attrs={"time_units": "decimal years (MSBAS)"})

@@ -195,8 +195,7 @@ def _dataset_crs(ds: xr.Dataset, var: str, name: str):
 def _read_reference_netcdf(path: Path, grid: MapGrid, resampling: str) -> xr.Dataset:
     from rasterio.transform import Affine
 
-    from ..geometry.crs import rotate_vectors, vector_rotation
-    from ..io.itslive import reproject_to_grid
+    from ..io.itslive import grid_velocity, reproject_to_grid
     from ..io.netcdf import attach_grid
 
     with xr.open_dataset(path) as src:
@@ -221,16 +220,8 @@ def _read_reference_netcdf(path: Path, grid: MapGrid, resampling: str) -> xr.Dat
         return reproject_to_grid(arr, transform, crs, None, grid, resampling)
 
     u, w = warp("vx"), warp("vy")
-    missing = np.isnan(u) | np.isnan(w)
-    ex, ny_ = grid.meshgrid()
-    angle = vector_rotation(crs, grid.crs, ex, ny_)
-    ve, vn = rotate_vectors(u.astype(np.float64), w.astype(np.float64), angle)
-    ve = np.where(missing, np.nan, ve).astype(np.float32)
-    vn = np.where(missing, np.nan, vn).astype(np.float32)
+    data = grid_velocity(u, w, crs, grid, label="reference ")
     attrs = dict(units="m/yr")
-    data = {"vx": (("y", "x"), ve, dict(attrs, long_name="reference velocity, easting component (grid CRS)")),
-            "vy": (("y", "x"), vn, dict(attrs, long_name="reference velocity, northing component (grid CRS)")),
-            "v": (("y", "x"), np.hypot(ve, vn).astype(np.float32), dict(attrs, long_name="reference speed"))}
     if "v_error" in src:
         data["v_error"] = (("y", "x"), warp("v_error"), dict(attrs, long_name="reference speed error"))
     ds = xr.Dataset(data, attrs=dict(source=f"{path.name}", source_crs=crs.to_string(),

@@ -12,20 +12,9 @@ from gfjax.pipeline.provenance import netcdf_provenance_attrs, provenance
 from gfjax.pipeline.stage import REGISTRY, Stage, StageError
 from gfjax.pipeline.stages.geocode import maps_path
 from gfjax.pipeline.stages.offsets import write_dataset_atomic
+from gfjax.sim.acquisitions import datetime_from_decimal_year
 
 log = logging.getLogger("gfjax")
-
-
-def decimal_year_to_datetime(t) -> np.ndarray:
-    """Inverse of the MSBAS decimal year (to the second)."""
-    t = np.atleast_1d(np.asarray(t, np.float64))
-    years = np.floor(t).astype(int)
-    out = []
-    for y, frac in zip(years, t - years):
-        start = np.datetime64(f"{y:04d}-01-01T00:00:00", "s")
-        days = (np.datetime64(f"{y + 1:04d}-01-01", "D") - np.datetime64(f"{y:04d}-01-01", "D")).astype(int)
-        out.append(start + np.timedelta64(int(round(frac * days * 86400)), "s"))
-    return np.array(out, dtype="datetime64[s]")
 
 
 def load_stack(ctx) -> xr.Dataset:
@@ -60,7 +49,7 @@ def run_msbas(ctx) -> dict:
     ds = invert_rows(ctx, stack, gradients, lam)
     if ds is None:  # an MPI rank other than 0: its part is written, rank 0 merges
         return {}
-    ds = ds.assign_coords(time_utc=("time", decimal_year_to_datetime(ds["time"].values)))
+    ds = ds.assign_coords(time_utc=("time", datetime_from_decimal_year(ds["time"].values)))
     ds["time"].attrs.update(units="decimal years (MSBAS: y + (doy - 1 + s/86400) / days_in_year)")
     prov = provenance(config=ctx.config, inputs=[str(maps_path(ctx).relative_to(ctx.workdir))])
     ds.attrs.update(netcdf_provenance_attrs(prov))
