@@ -191,8 +191,9 @@ def read_envi(path, *, mmap: bool = True) -> tuple[np.ndarray, EnviHeader]:
 
 
 def write_envi(path, data, *, interleave: str = "bip", byte_order: int = 0, band_names=None,
-               description: str | None = None) -> Path:
-    """Write ``data`` ``(lines, samples)`` or ``(bands, lines, samples)`` as raw + ``path.hdr``."""
+               description: str | None = None, extra=()) -> Path:
+    """Write ``data`` ``(lines, samples)`` or ``(bands, lines, samples)`` as raw + ``path.hdr``
+    (``extra``: further ``(key, value)`` header lines)."""
     path = Path(path)
     arr = np.asarray(data)
     arr = arr[None] if arr.ndim == 2 else arr
@@ -210,7 +211,7 @@ def write_envi(path, data, *, interleave: str = "bip", byte_order: int = 0, band
         raise RawFormatError(f"{path}: byte_order must be 0 (little) or 1 (big endian), got {byte_order}")
     header = EnviHeader(arr.shape[2], arr.shape[1], arr.shape[0], code, interleave, byte_order,
                         band_names=tuple(band_names) if band_names is not None else None,
-                        description=description)
+                        description=description, extra=tuple(extra))
     disk = {"bsq": arr, "bil": arr.transpose(1, 0, 2), "bip": arr.transpose(1, 2, 0)}[interleave]
     path.parent.mkdir(parents=True, exist_ok=True)
     np.ascontiguousarray(disk, dtype=header.dtype).tofile(path)
