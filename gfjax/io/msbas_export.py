@@ -1,0 +1,183 @@
+"""MSBAS v10 input folders: write per-pair GeoTIFFs + list files + ``header.txt``; read them back.
+
+The folder :func:`export_msbas` writes is what ``msbas`` (and ``python -m gfjax.msbas``) reads
+(:mod:`gfjax.msbas.header` documents the keys)::
+
+    header.txt             FORMAT=2, FILE_SIZE, WINDOW_SIZE, C_FLAG, R_FLAG, [MC_FLAG,] SET=…
+    <set>.txt              one line per pair: ``maps/<set>_<date1>_<date2>.tif 0 <date1> <date2>``
+    maps/<set>_<d1>_<d2>.tif   float32 GeoTIFF on the common grid, no data = 0 (MSBAS's)
+
+Dates are ``YYYYMMDD``; the ``hhmmss`` of each set goes on its SET line. Bperp is written as 0
+(offset tracking does not use it; the column is required). Map values are written as given —
+MSBAS expects displacements in metres (range: line of sight, positive toward the satellite;
+azimuth: along the flight direction), see docs/architecture.md for the px → m conversion. NaN
+becomes 0 (no data), so an exact 0 in the data also reads as no data. Old keys such as
+``I_FLAG`` are not written: MSBAS v10 and gfjax's parser ignore them (with a warning).
+
+:func:`read_msbas_inputs` parses a header with :func:`gfjax.msbas.header.parse_header` and reads
+the maps with :func:`gfjax.msbas.geotiff.read_map`, cropped to WINDOW_SIZE, 0 and NaN → NaN.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..geometry.grid import MapGrid
+from .geotiff import write_geotiff
+
+KINDS = {"range": 0, "azimuth": 1}
+
+
+@dataclass
+class MsbasSet:
+    """One MSBAS set: a track and a measurement direction, with its pairs.
+
+    ``kind`` "range" | "azimuth"; ``heading_deg`` clockwise from north (Sentinel-1 platform
+    heading, e.g. −12.98 or 347.02); ``incidence_deg`` at the scene; ``pairs`` a list of
+    ``(date1, date2, map)`` with map (ny, nx) m on the export grid; ``hhmmss`` acquisition time
+    (UTC); ``name`` the list-file stem (default ``set<k>_<kind>``).
+    """
+
+    kind: str
+    heading_deg: float
+    incidence_deg: float
+    pairs: list = field(default_factory=list)
+    hhmmss: str = "000000"
+    name: str | None = None
+
+
+def _yyyymmdd(value, where: str) -> str:
+    try:
+        day = np.datetime64(value, "D") if not isinstance(value, str) or "-" in value else \
+            np.datetime64(f"{value[:4]}-{value[4:6]}-{value[6:8]}", "D")
+    except ValueError:
+        raise ValueError(f"{where}: date {value!r} is not a date (YYYY-MM-DD, YYYYMMDD or datetime)") from None
+    if np.isnat(day):
+        raise ValueError(f"{where}: date {value!r} is not a date")
+    return str(day).replace("-", "")
+
+
+def _calibration(value, where: str) -> str:
+    if value in ("none", 0):
+        return "0"
+    if value == "mean":
+        return "10"
+    if value == "auto":
+        return "100"
+    boxes = [tuple(int(v) for v in b) for b in value]
+    if not boxes or any(len(b) != 4 for b in boxes):
+        raise ValueError(f"{where}: calibration must be 'none', 'mean', 'auto' or boxes [(col, row, width, "
+                         f"height), …], got {value!r}")
+    return ", ".join([str(len(boxes))] + [str(v) for b in boxes for v in b])
+
+
+def export_msbas(folder, sets: list[MsbasSet], grid: MapGrid, *, window=None, calibration="none",
+                 order: int = 1, lam: float = 0.1, min_coverage: float | None = None) -> Path:
+    """Write an MSBAS v10 input folder; returns the path of ``header.txt``.
+
+    ``window`` (col0, col1, row0, row1) inclusive, 0-based (default: the whole grid);
+    ``calibration`` 'none' | 'mean' | 'auto' | list of boxes (col, row, width, height);
+    ``order`` 0/1/2 and ``lam`` the Tikhonov regularisation (``order=0, lam=0``: none);
+    ``min_coverage`` MC_FLAG fraction.
+    """
+    folder = Path(folder)
+    if not sets:
+        raise ValueError(f"{folder}: no sets to export")
+    if order not in (0, 1, 2) or lam < 0 or (order > 0 and lam <= 0):
+        raise ValueError(f"{folder}: order must be 0, 1 or 2 and lam > 0 (or order 0 with lam 0), got {order}, {lam}")
+    names = [s.name or f"set{k}_{s.kind}" for k, s in enumerate(sets)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{folder}: set names must be unique, got {names}")
+    c0, c1, r0, r1 = window if window is not None else (0, grid.nx - 1, 0, grid.ny - 1)
+    if not (0 <= c0 <= c1 < grid.nx and 0 <= r0 <= r1 < grid.ny):
+        raise ValueError(f"{folder}: window {(c0, c1, r0, r1)} outside the {grid.nx} × {grid.ny} grid")
+    lines = ["# MSBAS v10 input written by gfjax.io.msbas_export", "FORMAT=2", f"FILE_SIZE={grid.nx}, {grid.ny}",
+             f"WINDOW_SIZE={c0}, {c1}, {r0}, {r1}", f"C_FLAG={_calibration(calibration, str(folder))}",
+             "R_FLAG=0" if order == 0 and lam == 0 else f"R_FLAG={order + 1}, {lam:g}"]
+    if min_coverage is not None:
+        lines.append(f"MC_FLAG={min_coverage:g}")
+    for k, (s, name) in enumerate(zip(sets, names)):
+        where = f"{folder}: set {k} ({name})"
+        if s.kind not in KINDS:
+            raise ValueError(f"{where}: kind must be 'range' or 'azimuth', got {s.kind!r}")
+        hhmmss = str(s.hhmmss).zfill(6)
+        if not (hhmmss.isdigit() and len(hhmmss) == 6):
+            raise ValueError(f"{where}: hhmmss must be 6 digits, got {s.hhmmss!r}")
+        if not s.pairs:
+            raise ValueError(f"{where}: no pairs")
+        rows, seen = [], set()
+        for j, (d1, d2, data) in enumerate(s.pairs):
+            a, b = _yyyymmdd(d1, f"{where} pair {j}"), _yyyymmdd(d2, f"{where} pair {j}")
+            if a >= b or (a, b) in seen:
+                raise ValueError(f"{where} pair {j}: dates must increase and not repeat, got {a} {b}")
+            seen.add((a, b))
+            if np.shape(data) != grid.shape:
+                raise ValueError(f"{where} pair {j} ({a}_{b}): map shape {np.shape(data)}, grid is {grid.shape}")
+            rel = f"maps/{name}_{a}_{b}.tif"
+            write_geotiff(folder / rel, np.asarray(data, np.float32), grid, nodata=0.0)
+            rows.append(f"{rel} 0 {a} {b}")
+        (folder / f"{name}.txt").write_text("\n".join(rows) + "\n")
+        lines.append(f"SET={KINDS[s.kind]}, {hhmmss}, {s.heading_deg:.6f}, {s.incidence_deg:.6f}, {name}.txt")
+    header = folder / "header.txt"
+    header.write_text("\n".join(lines) + "\n")
+    return header
+
+
+@dataclass
+class MsbasInputs:
+    """Everything an inversion needs from an MSBAS folder (maps cropped to the window)."""
+
+    header: "gfjax.msbas.header.Header"  # noqa: F821
+    maps: np.ndarray            # (M, rows, cols) float32, NaN = no data
+    set_index: np.ndarray       # (M,)
+    master: np.ndarray          # (M,) datetime64[s]
+    slave: np.ndarray
+    t_master: np.ndarray        # (M,) decimal years
+    t_slave: np.ndarray
+    set_vectors: np.ndarray     # (S, 3) (north, east, up)
+    grid: MapGrid | None        # of the window, when the maps are georeferenced
+    names: list                 # "list.txt:line" per map
+
+
+def read_msbas_inputs(header_path) -> MsbasInputs:
+    """Parse ``header_path`` and read its maps; every map must share size, transform and CRS."""
+    # imported here: the gfjax.msbas package pulls in its JAX solver on import
+    from ..msbas.geotiff import MapReadError, read_map
+    from ..msbas.header import map_times, parse_header
+    from ..msbas.synthetic import projection
+
+    hdr = parse_header(header_path)
+    entries, set_index, tm, ts = map_times(hdr)
+    c0, c1, r0, r1 = hdr.window
+    maps = np.empty((len(entries), r1 - r0 + 1, c1 - c0 + 1), np.float32)
+    first = None
+    for j, e in enumerate(entries):
+        data, prof = read_map(e.path, hdr.file_size, e.where)
+        geo = (prof.get("transform"), prof.get("crs"))
+        if first is None:
+            first = (geo, e.path)
+        elif geo != first[0]:
+            raise MapReadError(f"{e.where}: map {e.path} has transform/CRS {geo}, {first[1]} has {first[0]}")
+        data = data[r0:r1 + 1, c0:c1 + 1]
+        maps[j] = np.where(np.isfinite(data) & (data != 0), data, np.nan)
+    grid = None
+    (transform, crs), _ = first
+    if transform is not None and crs is not None:
+        full = MapGrid.from_transform(transform, crs, *hdr.file_size, name=str(first[1]))
+        grid = MapGrid(full.epsg, full.x0 + c0 * full.spacing, full.y0 - r0 * full.spacing, full.spacing,
+                       c1 - c0 + 1, r1 - r0 + 1)
+    vectors = np.array([projection(s.heading, s.incidence, "range" if s.kind == 0 else "azimuth")
+                        for s in hdr.sets])
+    as_dt64 = lambda xs: np.array([np.datetime64(x, "s") for x in xs], dtype="datetime64[s]")  # noqa: E731
+    return MsbasInputs(hdr, maps, np.asarray(set_index), as_dt64(e.master for e in entries),
+                       as_dt64(e.slave for e in entries), np.asarray(tm), np.asarray(ts), vectors, grid,
+                       [e.where for e in entries])
+
+
+def msbas_time(when) -> str:
+    """``hhmmss`` of a datetime / datetime64 (UTC), for :attr:`MsbasSet.hhmmss`."""
+    t = np.datetime64(when, "s").astype(_dt.datetime)
+    return t.strftime("%H%M%S")
