@@ -96,6 +96,19 @@ def offset_errors(ds, truth_az: np.ndarray, truth_rg: np.ndarray) -> dict:
             "max_abs_truth_range_px": float(np.nanmax(np.abs(truth_rg)))}
 
 
+def pair_errors(scene, track: str, k: int, ds) -> dict:
+    """:func:`offset_errors` against the scene's true offsets at the window centres; without a
+    truth (a user's stack) the valid fraction only."""
+    from gfjax.pipeline.data import has_truth
+
+    if not has_truth(scene):
+        ok = np.isfinite(ds["azimuth_offset"].values) & np.isfinite(ds["range_offset"].values)
+        return {"valid_fraction": float(ok.sum() / max(int((ds["reason"].values != 6).sum()), 1))}
+    AZ, RG = np.meshgrid(ds["azimuth"].values, ds["range"].values, indexing="ij")
+    taz, trg = scene.true_radar_offsets(track, k, AZ, RG)
+    return offset_errors(ds, np.asarray(taz), np.asarray(trg))
+
+
 def my_pairs(ctx) -> list[tuple[str, int]]:
     """The pairs this process handles (SLURM chunk, then MPI rank share)."""
     from gfjax.pipeline.parallel import select_pairs
@@ -138,9 +151,12 @@ def run_offsets(ctx) -> dict:
     folder = ctx.stage_dir("offsets")
     pending = set(_pending(ctx, folder))
     todo = [p for p in my_pairs(ctx) if p in pending]
+    from gfjax.pipeline.stages.offsets_input import import_precomputed
+
+    todo, imported = import_precomputed(ctx, folder, todo)  # pairs with precomputed offsets: read
     log.info("offsets: %d pairs to track here (%d pending in all, %d pairs)", len(todo), len(pending),
              len(pair_list(scene)))
-    n_windows, t_track, per_pair = 0, 0.0, []
+    n_windows, t_track, per_pair = 0, 0.0, imported
     masks: dict = {}
     for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5,
                          disable=not ctx.workers.is_root):
@@ -156,9 +172,7 @@ def run_offsets(ctx) -> dict:
                                                       {"prior_azimuth": prior[0], "prior_range": prior[1]}))
         t_track += time.perf_counter() - t0
         del ref, sec
-        AZ, RG = np.meshgrid(ds["azimuth"].values, ds["range"].values, indexing="ij")
-        taz, trg = scene.true_radar_offsets(track, k, AZ, RG)
-        err = offset_errors(ds, np.asarray(taz), np.asarray(trg))
+        err = pair_errors(scene, track, k, ds)
         t_ref, t_sec = scene.pair_times(track, k)
         ds = ds[list(KEEP_VARS)]
         ds.attrs.update(track=track, pair=k, t_reference=t_ref, t_secondary=t_sec,
