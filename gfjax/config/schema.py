@@ -39,11 +39,35 @@ TrackingSchema = mutable_schema(TrackingOptions)
 MsbasSchema = mutable_schema(MsbasOptions)
 
 
+class DataSource(str, Enum):
+    synthetic = "synthetic"  # the simulated Muldrow scene (options in the `scene` section)
+    stack = "stack"  # a folder of coregistered SLCs or GAMMA offsets (layout: gfjax/io/stack.py)
+    asf = "asf"  # Sentinel-1 search and download from ASF (gfjax/io/asf.py; needs the network)
+
+
+@dataclass
+class DataConfig:
+    """Where the images come from (conf/data/{synthetic,stack,asf}.yaml). ``scene.*`` applies to
+    the synthetic source only; ``path``, ``tracks``, ``start``, ``end``, ``reference`` to a stack."""
+
+    source: DataSource = DataSource.synthetic
+    path: Optional[str] = None  # stack: the stack folder; asf: the download folder
+    tracks: List[str] = field(default_factory=list)  # stack: track folders to use; asf: relative orbits; [] = all
+    frames: List[str] = field(default_factory=list)  # asf: frame numbers; [] = all over the area
+    start: Optional[str] = None  # first acquisition date used, YYYY-MM-DD (inclusive); None = all
+    end: Optional[str] = None  # last acquisition date used, YYYY-MM-DD (inclusive); None = all
+    # stack: reference velocity products for validation, "YEAR=path" (or a path whose name holds
+    # the year): a NetCDF with vx/vy, or a folder with ITS_LIVE vx.tif/vy.tif; [] = no validation
+    reference: List[str] = field(default_factory=list)
+
+
 @dataclass
 class GeometryConfig:
     """Filtering and geocoding of offset maps onto the common map grid."""
 
-    grid_spacing_m: float = 100.0  # common map grid spacing (m); the seed used ~100 m
+    # common map grid spacing (m); the seed used ~100 m. It must equal the scene's grid
+    # (scene.grid_spacing_m, or a stack's grid.yaml); None = whatever that grid is
+    grid_spacing_m: Optional[float] = 100.0
     filter_width_m: float = 200.0  # Gaussian filter full width = 6 sigma (m), 0 = off
     epsg: Optional[int] = None  # map CRS; None = UTM zone of the scene centre (32605 Muldrow)
     dem_smoothing_m: float = 500.0  # Gaussian width (6 sigma, m) of the DEM smoothing for gradients
@@ -88,6 +112,9 @@ class OutputConfig:
     sweep_root: str = "multirun"  # sweeps go to <sweep_root>/<name>/<overrides>
     keep_intermediates: bool = False  # keep per-pair offsets / radar maps after use
     cog: bool = True  # write Cloud-Optimized GeoTIFFs
+    # also write every pair's offsets as GAMMA files, offsets_gamma/<track>/<ref>_<sec>.offs/.ccp/.off
+    # (the input layout of precomputed offsets); written when the geocode stage runs
+    gamma_offsets: bool = False
 
 
 @dataclass
@@ -102,6 +129,7 @@ class GfjaxConfig:
     products: ProductsConfig = field(default_factory=ProductsConfig)
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    data: DataConfig = field(default_factory=DataConfig)
 
 
 def to_settings(cfg) -> GfjaxConfig:

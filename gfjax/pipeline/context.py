@@ -70,21 +70,27 @@ class RunContext:
 
     @cached_property
     def grid(self):
-        """The common map grid of all products (the scene's grid at ``geometry.grid_spacing_m``)."""
+        """The common map grid of all products: the scene's grid (the synthetic scene's at
+        ``scene.grid_spacing_m``, a stack's from its grid.yaml / dem.tif), whose spacing
+        ``geometry.grid_spacing_m`` must repeat (or be None)."""
         from gfjax.pipeline.stage import StageError
 
         want = self.settings.geometry.grid_spacing_m
         have = self.scene.grid.spacing
-        if abs(want - have) > 1e-6:
-            raise StageError(f"geometry.grid_spacing_m={want} differs from scene.grid_spacing_m={have}: "
-                             "the synthetic scene's lookup tables and truth live on its own grid; "
-                             "set both to the same spacing")
+        if want is not None and abs(want - have) > 1e-6:
+            if hasattr(self.scene, "spec"):
+                raise StageError(f"geometry.grid_spacing_m={want} differs from scene.grid_spacing_m={have}: "
+                                 "the synthetic scene's lookup tables and truth live on its own grid; "
+                                 "set both to the same spacing")
+            raise StageError(f"geometry.grid_spacing_m={want} differs from the {have} m map grid of the data "
+                             f"({getattr(self.scene, 'path', 'scene')}): its DEM, mask and lookup tables live "
+                             "on that grid; set geometry.grid_spacing_m=null (or to that spacing)")
         return self.scene.grid
 
     @cached_property
     def scene(self):
-        """The synthetic scene (deterministic from ``settings.scene``; built once per run)."""
-        from gfjax.sim import build_scene
+        """The scene of ``data.source``: the synthetic scene (deterministic from
+        ``settings.scene``) or a stack folder; built once per run."""
+        from gfjax.pipeline.data import open_scene
 
-        log.info("building the synthetic Muldrow scene")
-        return build_scene(self.settings.scene)
+        return open_scene(self.settings)

@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gfjax.config.schema import to_settings
 from gfjax.pipeline.context import RunContext
+from gfjax.pipeline.data import preflight
 from gfjax.pipeline.parallel import Workers
 from gfjax.pipeline.provenance import atomic_write_json, atomic_write_text, provenance
 from gfjax.pipeline.stage import REGISTRY, Registry, StageError, fingerprint, read_marker, write_marker
@@ -34,6 +35,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
 
     workdir = Path(workdir)
     settings = to_settings(cfg)
+    preflight(settings)  # a data source that cannot work stops here, before any stage
     parallel = getattr(settings, "parallel", None)
     workers = Workers(mode=getattr(getattr(parallel, "mode", None), "value", "auto"))
     if workers.size > 1 and getattr(parallel, "distributed", False):

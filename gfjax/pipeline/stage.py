@@ -23,7 +23,8 @@ class StageError(RuntimeError):
 class Stage:
     """One pipeline step.
 
-    ``sections``: config sections whose values change the stage's outputs (the fingerprint).
+    ``sections``: config sections whose values change the stage's outputs (the fingerprint);
+    a dotted name (``data.path``) takes one key of a section.
     ``requires``: stages that must be complete (in this run or an earlier one) before it runs.
     ``run``: ``run(ctx) -> dict`` of metrics for ``report.json``.
     """
@@ -81,10 +82,17 @@ def fingerprint(stage: Stage, config: dict, registry: Registry = REGISTRY) -> st
     """SHA-256 of the config sections of ``stage`` and of every stage upstream of it."""
     names = registry.upstream(stage.name) + [stage.name]
     sections = sorted({s for n in names for s in registry.stages[n].sections})
-    payload = {s: config.get(s) for s in sections}
+    payload = {s: _lookup(config, s) for s in sections}
     payload["_stages"] = names
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _lookup(config: dict, dotted: str):
+    value = config
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def marker_path(workdir: Path, name: str) -> Path:

@@ -21,6 +21,7 @@ simulating; pixel_scale 3, 200 m grid (conf/experiment/muldrow.yaml) → 1234 ×
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class MuldrowScene:
     fields: GlacierFields = field(repr=False)
     surge: SurgeModel = field(repr=False)
     tracks: dict[str, Track] = field(default_factory=dict)
+    has_truth: ClassVar[bool] = True  # truth methods below (a user's stack has none)
 
     def __post_init__(self) -> None:
         f = self.fields

@@ -1,5 +1,6 @@
-"""Stage ``scene``: build the synthetic Muldrow scene, record its acquisitions and pairs, write
-its DEM, ice mask and the ITS_LIVE-style reference products, and draw the scene figures."""
+"""Stage ``scene``: build the synthetic Muldrow scene (or read a stack folder, ``data.source``),
+record its acquisitions and pairs, write the ITS_LIVE-style reference products (synthetic
+scene only: they come from its truth), and draw the scene figures."""
 from __future__ import annotations
 
 import csv
@@ -9,6 +10,7 @@ import time
 
 import numpy as np
 
+from gfjax.pipeline.data import has_truth
 from gfjax.pipeline.provenance import atomic_write_text
 from gfjax.pipeline.stage import REGISTRY, Stage
 
@@ -38,12 +40,35 @@ def pairs_csv(scene) -> str:
     return buf.getvalue()
 
 
+def track_summary(scene) -> dict:
+    return {name: {"direction": tr.direction, "heading_deg": tr.heading_deg,
+                   "incidence_deg": tr.incidence_deg, "n_dates": int(len(tr.times)),
+                   "n_pairs": int(len(tr.pairs)), "radar_shape": list(tr.shape),
+                   "first": str(tr.times[0]), "last": str(tr.times[-1])}
+            for name, tr in scene.tracks.items()}
+
+
+def stack_metrics(scene) -> dict:
+    """What the scene stage reports for a stack folder (no truth, no reference products)."""
+    tracks = track_summary(scene)
+    for name, tr in scene.tracks.items():
+        tracks[name]["precomputed_offsets"] = len(getattr(tr, "offset_stems", {}))
+    return {"source": str(scene.path),
+            "grid": {"shape": list(scene.grid.shape), "spacing_m": scene.grid.spacing, "epsg": scene.grid.epsg},
+            "ice_cells": int(scene.ice_mask.sum()), "tracks": tracks,
+            "n_pairs": sum(t["n_pairs"] for t in tracks.values()),
+            "flowline_length_km": (None if scene.flowline is None
+                                   else round(float(scene.flowline.distance_m[-1]) / 1e3, 2))}
+
+
 def run_scene(ctx) -> dict:
     from gfjax.sim import write_reference_product
 
     scene = ctx.scene
     atomic_write_text(ctx.path("scene", "acquisitions.csv"), acquisitions_csv(scene))
     atomic_write_text(ctx.path("scene", "pairs.csv"), pairs_csv(scene))
+    if not has_truth(scene):
+        return stack_metrics(scene)
     references = {}
     for year in REFERENCE_YEARS:
         path = ctx.path("scene", f"reference_velocity_{year}.nc")
@@ -62,11 +87,7 @@ def run_scene(ctx) -> dict:
 
         figures = [str(p.relative_to(ctx.workdir)) for p in plot_scene(scene, ctx.path("figures", "scene"))]
 
-    tracks = {name: {"direction": tr.direction, "heading_deg": tr.heading_deg,
-                     "incidence_deg": tr.incidence_deg, "n_dates": int(len(tr.times)),
-                     "n_pairs": int(len(tr.pairs)), "radar_shape": list(tr.shape),
-                     "first": str(tr.times[0]), "last": str(tr.times[-1])}
-              for name, tr in scene.tracks.items()}
+    tracks = track_summary(scene)
     return {
         "grid": {"shape": list(scene.grid.shape), "spacing_m": scene.grid.spacing, "epsg": scene.grid.epsg},
         "ice_cells": int(scene.ice_mask.sum()),
@@ -79,5 +100,9 @@ def run_scene(ctx) -> dict:
     }
 
 
-REGISTRY.add(Stage("scene", run_scene, sections=("scene",), root_only=True,
-                   description="synthetic Muldrow scene: acquisitions, reference products, figures"))
+# data.reference only changes the products stage (a new validation product re-tracks nothing)
+DATA_KEYS = ("data.source", "data.path", "data.tracks", "data.frames", "data.start", "data.end")
+
+REGISTRY.add(Stage("scene", run_scene, sections=(*DATA_KEYS, "scene"), root_only=True,
+                   description="the scene (synthetic Muldrow, or a stack folder): acquisitions, pairs, "
+                               "reference products, figures"))

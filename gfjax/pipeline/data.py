@@ -1,0 +1,119 @@
+"""The ``data`` section: which scene the stages work on (the synthetic Muldrow scene, a user's
+stack folder, or an ASF download), checked before any stage runs (:func:`preflight`).
+
+The stages see one duck type (``scene.tracks``, ``grid``, ``dem``, ``ice_mask``,
+``slc_pair``, ``pair_times``, each track's ``map_to_radar``); only the synthetic scene has a
+truth (:func:`has_truth`), and a stack may carry precomputed offsets per pair.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+log = logging.getLogger("gfjax")
+
+ASF_MISSING = ("data.source=asf requires gfjax.io.asf (the ASF search and download module), which this "
+               "installation does not have; use data.source=stack with SLCs you have downloaded and "
+               "coregistered")
+
+
+def source(settings) -> str:
+    data = getattr(settings, "data", None)
+    return getattr(getattr(data, "source", None), "value", "synthetic")
+
+
+def has_truth(scene) -> bool:
+    """Whether ``scene`` knows the true flow (the synthetic scene) — truth metrics need it."""
+    return bool(getattr(scene, "has_truth", False))
+
+
+def preflight(settings) -> None:
+    """Fail fast, before any stage runs, when the data source cannot work: a stack folder that
+    is not there, an ASF source without its module or without the network."""
+    kind, data = source(settings), getattr(settings, "data", None)
+    if kind == "synthetic":
+        return
+    if kind == "stack":
+        if not data.path:
+            raise ValueError("data.path: the stack folder is required with data.source=stack "
+                             "(python -m gfjax.run +experiment=stack data.path=/path/to/stack)")
+        if not Path(data.path).expanduser().is_dir():
+            raise ValueError(f"data.path: stack folder {data.path} not found")
+        reference_products(settings)  # parse data.reference now: a bad entry fails before tracking
+        return
+    if kind == "asf":
+        _asf_preflight(data)
+
+
+def _asf_preflight(data) -> None:
+    """Search ASF and plan the download (gfjax.io.asf); never returns: the pipeline has no
+    coregistration, so the plan (or the reason there is none) is the message."""
+    try:
+        from gfjax.io import asf
+    except ImportError:
+        raise ValueError(ASF_MISSING) from None
+    if not data.path:
+        raise ValueError("data.path: the download folder is required with data.source=asf")
+    try:
+        tracks = [int(str(t).upper().lstrip("T")) for t in data.tracks] or None
+    except ValueError:
+        raise ValueError(f"data.tracks: relative orbit numbers expected (e.g. [65, 131]), got {list(data.tracks)}") \
+            from None
+    search = dict(tracks=tracks, frames=[int(f) for f in data.frames] or None, start=data.start, end=data.end)
+    asf.search_params(**search)  # validates the search without the network
+    try:
+        plan = asf.plan_download(Path(data.path).expanduser(), **search)
+    except (OSError, ConnectionError, ImportError) as err:
+        raise ValueError(f"data.source=asf: {err}") from None
+    missing = [item for item in plan if not item.done]
+    raise ValueError(f"data.source=asf: {len(plan)} SLC(s) found, {len(missing)} to download into {data.path} "
+                     "(gfjax.io.asf.execute_plan with an Earthdata session). Sentinel-1 SLCs must then be "
+                     "coregistered (e.g. GAMMA, ISCE) into a stack folder: run data.source=stack on it")
+
+
+def open_scene(settings):
+    """The scene of ``settings.data.source``: ``build_scene(settings.scene)`` or ``load_stack``."""
+    kind = source(settings)
+    if kind == "synthetic":
+        from gfjax.sim import build_scene
+
+        log.info("building the synthetic Muldrow scene")
+        return build_scene(settings.scene)
+    if kind == "stack":
+        from gfjax.io.stack import load_stack
+
+        data = settings.data
+        log.info("reading the stack %s", data.path)
+        return load_stack(Path(data.path).expanduser(), tracks=list(data.tracks) or None, start=data.start,
+                          end=data.end)
+    preflight(settings)
+    raise ValueError(f"data.source={kind}: no scene")
+
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+def reference_products(settings, workdir: Path | None = None, years=()) -> dict[str, Path]:
+    """``{year: path}`` of the reference velocity products to validate against: for the
+    synthetic scene those its scene stage writes (``workdir/scene/reference_velocity_<year>.nc``
+    for ``years``), for a stack ``data.reference`` entries ``"YEAR=path"`` or paths whose name
+    holds one year (``ValueError`` naming the entry otherwise)."""
+    if source(settings) == "synthetic":
+        return {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
+    out = {}
+    for entry in getattr(settings.data, "reference", []) or []:
+        year, sep, path = str(entry).partition("=")
+        if not sep:
+            path = str(entry)
+            found = _YEAR.findall(Path(path).name)
+            if len(found) != 1:
+                raise ValueError(f"data.reference: cannot tell the year of {entry!r}; write it as YEAR=path")
+            year = found[0]
+        if not _YEAR.fullmatch(year.strip()):
+            raise ValueError(f"data.reference: {entry!r}: expected YEAR=path with a 4-digit year")
+        p = Path(path.strip()).expanduser()
+        if not p.exists():
+            raise ValueError(f"data.reference: {p} not found")
+        out[year.strip()] = p
+    return out
