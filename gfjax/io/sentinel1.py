@@ -123,6 +123,7 @@ class _Safe:
             members = [m for m in self._zip.namelist() if not m.startswith("__MACOSX/")]
             manifests = [m for m in members if PurePosixPath(m).name == "manifest.safe"]
             if len(manifests) != 1:
+                self._zip.close()
                 raise Sentinel1Error(f"{path}: expected one manifest.safe in the zip, found {len(manifests)}")
             prefix = manifests[0][: -len("manifest.safe")]
             self.name = PurePosixPath(prefix).name or path.stem
@@ -133,6 +134,10 @@ class _Safe:
 
     def names(self) -> list[str]:
         return sorted(self._files)
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
 
     def read(self, name: str) -> ET.Element:
         where = f"{self.path}:{name}"
@@ -196,7 +201,9 @@ def _manifest(safe: _Safe) -> dict:
 
 def find_annotations(path) -> list[str]:
     """Annotation files (``annotation/s1?-<swath>-slc-<pol>-….xml``) of a SAFE folder or zip."""
-    return [n for n in _Safe(Path(path)).names() if _ANNOTATION.match(n)]
+    safe = _Safe(Path(path))
+    safe.close()
+    return [n for n in safe.names() if _ANNOTATION.match(n)]
 
 
 def read_sentinel1(path, swath: str | None = None, polarisation: str | None = None) -> Sentinel1Swath:
@@ -209,6 +216,13 @@ def read_sentinel1(path, swath: str | None = None, polarisation: str | None = No
     if not path.exists():
         raise Sentinel1Error(f"{path}: Sentinel-1 product not found")
     safe = _Safe(path)
+    try:
+        return _read(safe, path, swath, polarisation)
+    finally:
+        safe.close()
+
+
+def _read(safe: _Safe, path: Path, swath: str | None, polarisation: str | None) -> Sentinel1Swath:
     man = _manifest(safe)
     cands = []
     for name in safe.names():
