@@ -269,7 +269,7 @@ def plot_products(ts, mean_ds, flow_ds, validation, grid, outline_xy, flowline_x
     """Write all product figures into ``outdir``; returns their paths.
 
     ``ts``: MSBAS time-series Dataset; ``mean_ds``: :func:`gfjax.products.velocity.mean_velocity`;
-    ``flow_ds``: :func:`gfjax.products.flowline.flowline_profiles`; ``validation``:
+    ``flow_ds``: :func:`gfjax.products.flowline.flowline_profiles` (or None); ``validation``:
     ``{"2017": {"sar": array, "reference": array}, ...}`` — paired annual speeds (m/yr) of the
     pixels compared (any shape, NaN ignored), or {} to draw an empty panel; ``outline_xy`` (N, 2)
     and ``flowline_xy`` (M, 2) in m; ``dem`` (ny, nx) m.
@@ -282,10 +282,11 @@ def plot_products(ts, mean_ds, flow_ds, validation, grid, outline_xy, flowline_x
     paths = [plot_mean_speed(mean_ds, grid, outline_xy, flowline_xy, out / "mean_speed_log.png", dpi),
              plot_component_maps(mean_ds, flow_ds, grid, outline_xy, flowline_xy, dem,
                                  out / "component_maps.png", dpi),
-             plot_reference_scatter(validation or {}, out / "reference_scatter.png", dpi),
-             plot_time_distance(ts, flow_ds, out / "time_distance.png", dpi),
-             plot_marker_series(ts, flow_ds, "velocity", out / "markers_velocity.png", dpi),
-             plot_marker_series(ts, flow_ds, "displacement", out / "markers_displacement.png", dpi)]
+             plot_reference_scatter(validation or {}, out / "reference_scatter.png", dpi)]
+    if flow_ds is not None:  # None: no flowline (the figures along it are left out)
+        paths += [plot_time_distance(ts, flow_ds, out / "time_distance.png", dpi),
+                  plot_marker_series(ts, flow_ds, "velocity", out / "markers_velocity.png", dpi),
+                  plot_marker_series(ts, flow_ds, "displacement", out / "markers_displacement.png", dpi)]
     if animation:
         paths.append(animate_speed(ts, grid, outline_xy, flowline_xy, out / "speed_animation.gif"))
     return paths

@@ -59,7 +59,12 @@ def geocode_pair(ds: xr.Dataset, track, lut, filter_width_m: float, min_valid_fr
 
 
 def truth_errors(scene, track_name: str, k: int, maps: np.ndarray, sets: list[dict]) -> dict:
-    """RMSE (m) of the geocoded range and azimuth displacements against the projected truth, on ice."""
+    """RMSE (m) of the geocoded range and azimuth displacements against the projected truth, on
+    ice; the coverage of the ice only when the scene has no truth (a user's stack)."""
+    from gfjax.pipeline.data import has_truth
+
+    if not has_truth(scene):
+        return {f"coverage_{kind}": float(np.isfinite(maps[i])[scene.ice_mask].mean()) for i, kind in enumerate(KINDS)}
     disp = scene.pair_displacement(track_name, k)  # (north, east, up_spf, up_nspf), m
     neu = np.stack([disp[0], disp[1], disp[2] + disp[3]])
     out = {}
@@ -71,6 +76,17 @@ def truth_errors(scene, track_name: str, k: int, maps: np.ndarray, sets: list[di
             out[f"rmse_{kind}_m"] = float(np.sqrt(np.mean((maps[i] - truth)[ok] ** 2)))
         out[f"coverage_{kind}"] = float(np.isfinite(maps[i])[scene.ice_mask].mean())
     return out
+
+
+def export_gamma_offsets(ctx, ds: xr.Dataset, track: str, k: int) -> None:
+    """``output.gamma_offsets``: the pair's offsets as GAMMA files in ``offsets_gamma/<track>/``
+    (``<ref>_<sec>.offs/.ccp/.off``, the input layout of precomputed offsets)."""
+    from gfjax.io.gamma_offsets import write_offsets_dataset
+
+    times = ctx.scene.tracks[track].times
+    i, j = ctx.scene.tracks[track].pairs[k]
+    name = "_".join(str(np.datetime64(times[n], "D")).replace("-", "") for n in (i, j))
+    write_offsets_dataset(ds, ctx.path("offsets_gamma", track, name), title=f"gfjax offsets {track} {name}")
 
 
 def maps_path(ctx):
@@ -100,6 +116,8 @@ def run_geocode(ctx) -> dict:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             ds = ds.load()
         maps = geocode_pair(ds, scene.tracks[track], luts[track], geo.filter_width_m, geo.min_valid_fraction)
+        if out_cfg.gamma_offsets:
+            export_gamma_offsets(ctx, ds, track, k)
         if not np.isfinite(maps).any():
             log.warning("geocode: pair %s/%d has no valid value on the map grid (no overlap or all "
                         "rejected); kept as an empty map", track, k)

@@ -26,26 +26,30 @@ def load_timeseries(ctx) -> xr.Dataset:
 
 
 def validate(ctx, ts: xr.Dataset) -> tuple[dict, dict]:
-    """(metrics for report.json, arrays for the validation figure)."""
+    """(metrics for report.json, arrays for the validation figure). Truth metrics need a scene
+    with a truth; the reference products are the synthetic scene's (scene stage) or a stack's
+    ``data.reference`` (none: no validation)."""
+    from gfjax.pipeline.data import has_truth, reference_products
     from gfjax.products.validation import annual_speed, read_reference_on_grid, reference_metrics, truth_metrics
 
     scene, grid = ctx.scene, ctx.grid
     t0, t1 = ts["interval_start"].values, ts["interval_end"].values
-    truth = truth_metrics(ts, lambda k: scene.interval_velocity(float(t0[k]), float(t1[k])),
-                          scene.ice_mask, 0.5 * (t0 + t1))
+    metrics = {}
+    if has_truth(scene):
+        metrics["truth"] = truth_metrics(ts, lambda k: scene.interval_velocity(float(t0[k]), float(t1[k])),
+                                         scene.ice_mask, 0.5 * (t0 + t1))
     reference, arrays = {}, {}
-    for year in REFERENCE_YEARS:
-        path = ctx.workdir / "scene" / f"reference_velocity_{year}.nc"
-        if not path.is_file():
+    for year, path in reference_products(ctx.settings, ctx.workdir, REFERENCE_YEARS).items():
+        if not path.exists():
             log.warning("validation: reference product %s missing (run the scene stage)", path)
             continue
         ref = read_reference_on_grid(path, grid)
-        sar = annual_speed(ts, year)
+        sar = annual_speed(ts, int(year))
         ref_v = np.asarray(ref["v"].values, np.float32)
         mask = scene.ice_mask & np.isfinite(sar) & np.isfinite(ref_v)
-        reference[str(year)] = reference_metrics(sar, ref_v, mask)
-        arrays[str(year)] = {"sar": sar[mask], "reference": ref_v[mask]}
-    return {"truth": truth, "validation": reference}, arrays
+        reference[year] = reference_metrics(sar, ref_v, mask)
+        arrays[year] = {"sar": sar[mask], "reference": ref_v[mask]}
+    return {**metrics, "validation": reference}, arrays
 
 
 def run_products(ctx) -> dict:
@@ -62,19 +66,21 @@ def run_products(ctx) -> dict:
     write_dataset_atomic(attach_grid(mean, grid), ctx.path("products", "mean_velocity.nc"))
     tifs = write_velocity_geotiffs(mean, grid, ctx.path("products", "geotiff", "x").parent, cog=ctx.settings.output.cog)
 
-    fl = scene.flowline
-    first, last = p.marker_range_km
-    markers = np.arange(first, last + 1e-6, p.marker_spacing_km)
-    flow = flowline_profiles(ts, grid, fl.x, fl.y, fl.distance_m, marker_km=tuple(markers), region_px=p.region_px)
-    flow.attrs.update(prov, title="gfjax central-flowline profiles and marker time series")
-    write_dataset_atomic(flow, ctx.path("products", "flowline.nc"))
+    fl, flow = scene.flowline, None
+    if fl is not None:  # a stack may have no flowline.geojson: no profiles then
+        first, last = p.marker_range_km
+        markers = np.arange(first, last + 1e-6, p.marker_spacing_km)
+        flow = flowline_profiles(ts, grid, fl.x, fl.y, fl.distance_m, marker_km=tuple(markers), region_px=p.region_px)
+        flow.attrs.update(prov, title="gfjax central-flowline profiles and marker time series")
+        write_dataset_atomic(flow, ctx.path("products", "flowline.nc"))
 
     metrics, arrays = validate(ctx, ts)
     figures = []
     if p.figures:
         from gfjax.plots.products import plot_products
 
-        paths = plot_products(ts, mean, flow, arrays, grid, scene.outline_xy, np.stack([fl.x, fl.y], 1),
+        paths = plot_products(ts, mean, flow, arrays, grid, scene.outline_xy,
+                              None if fl is None else np.stack([fl.x, fl.y], 1),
                               scene.dem, ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation)
         figures = [str(q.relative_to(ctx.workdir)) for q in paths]
     val = metrics["validation"]
@@ -85,5 +91,6 @@ def run_products(ctx) -> dict:
             "masked_by_rank": int(np.isnan(mean["vx"].values).sum() - np.isnan(ts["linear_rate_east"].values).sum())}
 
 
-REGISTRY.add(Stage("products", run_products, sections=("products",), requires=("msbas",), root_only=True,
+REGISTRY.add(Stage("products", run_products, sections=("products", "data.reference"), requires=("msbas",),
+                   root_only=True,
                    description="products, flowline analysis, validation, figures"))
