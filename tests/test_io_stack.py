@@ -1,0 +1,164 @@
+"""Stack folders (gfjax.io.stack): a simulated stack reads back as the scene it was written from,
+the date / pair / offsets layouts, and a clear error naming file and field for bad stacks."""
+import shutil
+
+import numpy as np
+import pytest
+
+from gfjax.io.gamma import read_slc_par, write_slc
+from gfjax.io.stack import StackError, load_stack
+from gfjax.io.stack_write import day_name, write_stack
+from gfjax.sim import SceneSpec, build_scene
+
+SMALL = SceneSpec(bbox=[612000.0, 7008000.0, 622000.0, 7016000.0], pixel_scale=8.0, grid_spacing_m=400.0,
+                  start="2017-06-01", end="2017-08-15", date_step=2)
+
+
+@pytest.fixture(scope="module")
+def scene():
+    return build_scene(SMALL)
+
+
+@pytest.fixture(scope="module")
+def pair_stack(scene, tmp_path_factory):
+    return write_stack(scene, tmp_path_factory.mktemp("stack") / "pairs")
+
+
+@pytest.fixture
+def date_stack(scene, tmp_path):
+    return write_stack(scene, tmp_path / "dates", images="dates")
+
+
+def test_stack_reads_back_as_the_scene(scene, pair_stack):
+    st = load_stack(pair_stack)
+    assert not st.has_truth and scene.has_truth
+    assert st.grid == scene.grid
+    np.testing.assert_array_equal(st.dem, scene.dem)
+    np.testing.assert_array_equal(st.ice_mask, scene.ice_mask)
+    np.testing.assert_allclose(st.flowline.distance_m[-1], scene.flowline.distance_m[-1], rtol=1e-3)
+    assert list(st.tracks) == list(scene.tracks)
+    for name, trk in scene.tracks.items():
+        got = st.tracks[name]
+        assert (got.direction, got.heading_deg, got.incidence_deg) == (trk.direction, trk.heading_deg,
+                                                                       trk.incidence_deg)
+        assert (got.azimuth_spacing_m, got.range_spacing_m, got.shape) == (trk.azimuth_spacing_m,
+                                                                           trk.range_spacing_m, trk.shape)
+        np.testing.assert_array_equal(got.times, trk.times)
+        np.testing.assert_array_equal(got.decimal_years, trk.decimal_years)
+        assert got.pairs == trk.pairs
+        for a, b in zip(got.map_to_radar(), trk.map_to_radar()):
+            np.testing.assert_array_equal(a, b)
+        for k in range(len(trk.pairs)):
+            assert st.pair_times(name, k) == scene.pair_times(name, k)
+            for a, b in zip(st.slc_pair(name, k), scene.slc_pair(name, k)):
+                np.testing.assert_array_equal(a, b)
+        assert st.precomputed_offsets(name, 0) is None
+
+
+def test_dated_images_selection_and_tracks(scene, date_stack):
+    st = load_stack(date_stack, tracks=["T131"])
+    assert list(st.tracks) == ["T131"]
+    trk = st.tracks["T131"]
+    assert trk.pairs == [(0, 1), (1, 2)]
+    ref, sec = st.slc_pair("T131", 1)
+    np.testing.assert_array_equal(ref, st.slc_pair("T131", 0)[1])  # one image per date
+    np.testing.assert_array_equal(ref, scene.slc_pair("T131", 1)[0])
+    later = load_stack(date_stack, start="2017-07-01")
+    assert all(len(t.times) == 2 and t.pairs == [(0, 1)] for t in later.tracks.values())
+    with pytest.raises(StackError, match=r"track\(s\) \['T999'\] not found"):
+        load_stack(date_stack, tracks=["T999"])
+
+
+def test_a_track_with_one_image(date_stack):
+    with pytest.raises(StackError) as err:
+        load_stack(date_stack, start="2017-07-20")
+    msg = str(err.value)
+    assert "track T065" in msg and "1 acquisition(s)" in msg and "at least 2" in msg and "20170726.rslc.par" in msg
+
+
+def test_name_and_par_dates_disagree(date_stack):
+    par = sorted((date_stack / "T065").glob("*.rslc.par"))[0]
+    par.rename(par.with_name("20170609.rslc.par"))
+    with pytest.raises(ValueError, match=r"20170609\.rslc\.par: the file name says 2017-06-09 .*'date'"):
+        load_stack(date_stack)
+
+
+def test_bad_date_field_in_a_stack(date_stack):
+    par = sorted((date_stack / "T131").glob("*.rslc.par"))[1]
+    par.write_text(par.read_text().replace("date:", "date:   2017 02 30  #", 1))
+    with pytest.raises(ValueError, match=rf"{par.name}: field 'date'"):
+        load_stack(date_stack)
+
+
+def test_slc_of_another_shape_in_a_track(date_stack):
+    pars = sorted((date_stack / "T065").glob("*.rslc.par"))
+    p = read_slc_par(pars[1])
+    write_slc(pars[1].with_suffix(""), np.ones((p.azimuth_lines, p.range_samples - 1), np.complex64), p)
+    with pytest.raises(StackError, match=rf"{pars[1].name}: shape .* differs"):
+        load_stack(date_stack)
+
+
+def test_truncated_slc_in_a_stack(date_stack):
+    rslc = sorted((date_stack / "T131").glob("*.rslc"))[0]
+    rslc.write_bytes(rslc.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=rf"{rslc.name}: 1000 bytes, but .*implies"):
+        load_stack(date_stack)
+
+
+def test_missing_and_bad_lookup_table(date_stack):
+    (date_stack / "T065" / "lut.tif").unlink()
+    with pytest.raises(StackError, match=r"T065: map → radar lookup table missing"):
+        load_stack(date_stack)
+    shutil.copy(date_stack / "dem.tif", date_stack / "T065" / "lut.tif")
+    with pytest.raises(StackError, match=r"lut.tif: expected 2 bands"):
+        load_stack(date_stack)
+
+
+def test_track_yaml_is_checked(date_stack):
+    (date_stack / "T065" / "track.yaml").write_text("direction: sideways\n")
+    with pytest.raises(StackError, match=r"track.yaml: field 'direction'"):
+        load_stack(date_stack)
+    (date_stack / "T065" / "track.yaml").write_text("heading: 12\n")
+    with pytest.raises(StackError, match=r"unknown field\(s\) \['heading'\]"):
+        load_stack(date_stack)
+
+
+def test_grid_and_map_inputs(date_stack):
+    (date_stack / "grid.yaml").write_text("epsg: 32605\nbounds: [612000, 7008000, 622000, 7016000]\nspacing: 200\n")
+    with pytest.raises(StackError, match=r"dem.tif: the DEM is not on the map grid"):
+        load_stack(date_stack)
+    (date_stack / "grid.yaml").write_text("epsg: 32605\nspacing: 400\n")
+    with pytest.raises(StackError, match=r"grid.yaml: field\(s\) \['bounds'\] missing"):
+        load_stack(date_stack)
+    (date_stack / "grid.yaml").unlink()
+    assert load_stack(date_stack).grid.spacing == 400.0  # the grid of dem.tif
+    (date_stack / "ice_mask.tif").unlink()
+    assert load_stack(date_stack).ice_mask.all()  # no mask: every cell counts
+
+
+def test_precomputed_offsets_layout(scene, tmp_path):
+    """A stack of SLC parameter files and GAMMA offsets: pairs come from offsets/, no images."""
+    import xarray as xr
+
+    from gfjax.io.gamma_offsets import write_offsets_dataset
+
+    root = write_stack(scene, tmp_path / "offs", images="params")
+    days = [day_name(t) for t in scene.tracks["T065"].times]
+    rng = np.random.default_rng(0)
+    dims = ("azimuth", "range")
+    ds = xr.Dataset({v: (dims, rng.normal(size=(4, 6)).astype(np.float32)) for v in ("azimuth_offset", "range_offset")},
+                    coords={"azimuth": 7.5 + 8.0 * np.arange(4), "range": 23.5 + 16.0 * np.arange(6)},
+                    attrs={"window": [16, 48]})
+    write_offsets_dataset(ds, root / "T065" / "offsets" / f"{days[0]}_{days[2]}")
+    write_offsets_dataset(ds, root / "T065" / "offsets" / f"{days[0]}_{days[1]}")
+    st = load_stack(root, tracks=["T065"])
+    assert st.tracks["T065"].pairs == [(0, 1), (0, 2)]
+    got = st.precomputed_offsets("T065", 1)
+    np.testing.assert_array_equal(got["range_offset"].values, ds["range_offset"].values)
+    with pytest.raises(StackError, match="no SLC images"):
+        st.slc_pair("T065", 0)
+    with pytest.raises(StackError, match=r"T131 .*0 pair\(s\)|SLC image missing"):
+        load_stack(root)  # T131: parameter files only, no offsets, no images
+    write_offsets_dataset(ds, root / "T065" / "offsets" / "20170101_20170102")
+    with pytest.raises(StackError, match=r"20170101_20170102.offs: date 2017-01-01 has no SLC parameter file"):
+        load_stack(root, tracks=["T065"])
