@@ -162,3 +162,28 @@ def test_precomputed_offsets_layout(scene, tmp_path):
     write_offsets_dataset(ds, root / "T065" / "offsets" / "20170101_20170102")
     with pytest.raises(StackError, match=r"20170101_20170102.offs: date 2017-01-01 has no SLC parameter file"):
         load_stack(root, tracks=["T065"])
+
+
+def test_geotiff_slcs_and_outline(scene, date_stack):
+    """Another registered format (GeoTIFF SLCs) and an ice outline instead of a mask raster."""
+    from gfjax.io.gamma import read_slc
+    from gfjax.io.slc_formats import write_slc_geotiff
+    from gfjax.sim.outline import write_outline
+
+    folder = date_stack / "T065"
+    for rslc in sorted(folder.glob("*.rslc")):
+        data, p = read_slc(rslc)
+        write_slc_geotiff(folder / rslc.name.replace(".rslc", ".slc.tif"), data, p.time, p.azimuth_pixel_spacing,
+                          p.range_pixel_spacing, p.heading, p.incidence_angle)
+        rslc.unlink()
+        rslc.with_name(rslc.name + ".par").unlink()
+    (date_stack / "ice_mask.tif").unlink()
+    write_outline(date_stack / "ice_outline.geojson", scene.outline_xy, scene.grid.epsg)
+    st = load_stack(date_stack)
+    assert st.tracks["T065"].acquisitions[0].format == "geotiff"
+    np.testing.assert_array_equal(st.slc_pair("T065", 0)[0], scene.slc_pair("T065", 0)[0])
+    np.testing.assert_array_equal(st.tracks["T065"].times, scene.tracks["T065"].times)
+    from gfjax.sim.terrain import rasterize_polygon
+
+    np.testing.assert_array_equal(st.ice_mask, rasterize_polygon(scene.grid, scene.outline_xy, []))
+    assert st.ice_mask.any() and not st.ice_mask.all() and st.outline_xy is not None

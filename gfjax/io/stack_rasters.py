@@ -34,8 +34,11 @@ def load_grid(root: Path) -> MapGrid:
         missing = [k for k in ("epsg", "bounds", "spacing") if k not in doc]
         if missing:
             raise StackError(f"{path}: field(s) {missing} missing (epsg, bounds [xmin, ymin, xmax, ymax], spacing)")
-        bounds = [float(v) for v in doc["bounds"]]
-        spacing = float(doc["spacing"])
+        try:
+            bounds, spacing, epsg = [float(v) for v in doc["bounds"]], float(doc["spacing"]), int(doc["epsg"])
+        except (TypeError, ValueError):
+            raise StackError(f"{path}: fields epsg (integer), bounds (4 numbers), spacing (m) expected, got "
+                             f"{doc['epsg']!r}, {doc['bounds']!r}, {doc['spacing']!r}") from None
         if len(bounds) != 4 or bounds[0] >= bounds[2] or bounds[1] >= bounds[3] or not spacing > 0:
             raise StackError(f"{path}: fields 'bounds'/'spacing': expected [xmin, ymin, xmax, ymax] and a "
                              f"spacing > 0 m, got {doc['bounds']}, {doc['spacing']}")
@@ -44,7 +47,7 @@ def load_grid(root: Path) -> MapGrid:
         y0 = np.ceil(bounds[3] / spacing - 1e-6) * spacing
         nx = int(np.ceil((bounds[2] - x0) / spacing - 1e-6))
         ny = int(np.ceil((y0 - bounds[1]) / spacing - 1e-6))
-        return MapGrid(int(doc["epsg"]), float(x0), float(y0), spacing, nx, ny)
+        return MapGrid(epsg, float(x0), float(y0), spacing, nx, ny)
     if (root / "dem.tif").is_file():
         from .geotiff import read_geotiff
 
