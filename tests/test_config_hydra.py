@@ -27,7 +27,7 @@ def _compose(overrides):
 
 
 def test_experiments_exist():
-    assert {"muldrow", "muldrow_full"} <= set(EXPERIMENTS)
+    assert {"muldrow", "muldrow_full", "stack"} <= set(EXPERIMENTS)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -50,6 +50,7 @@ def test_experiment_absent_from_defaults():
     ("msbas.lamda=0.1", "lamda"),
     ("products.rank_treshold=3", "rank_treshold"),
     ("colour=blue", "colour"),
+    ("data.pth=/data", "pth"),
 ])
 def test_misspelt_key_is_an_error_naming_it(override, key):
     with pytest.raises(ConfigCompositionException) as err:
@@ -60,6 +61,16 @@ def test_misspelt_key_is_an_error_naming_it(override, key):
 def test_wrong_type_is_rejected():
     with pytest.raises(ConfigCompositionException) as err:
         _compose(["+experiment=muldrow", "scene.date_step=often"])
+    assert isinstance(err.value.__cause__, ValidationError)
+
+
+def test_data_source_choices():
+    assert to_settings(_compose([])).data.source.value == "synthetic"
+    stack = to_settings(_compose(["+experiment=stack", "data.path=/data/stack", "data.tracks=[T065]"]))
+    assert (stack.data.source.value, stack.data.path, stack.data.tracks) == ("stack", "/data/stack", ["T065"])
+    assert stack.geometry.grid_spacing_m is None  # the stack's own grid
+    with pytest.raises(ConfigCompositionException) as err:
+        _compose(["data.source=ftp"])
     assert isinstance(err.value.__cause__, ValidationError)
 
 
