@@ -187,3 +187,36 @@ def test_geotiff_slcs_and_outline(scene, date_stack):
 
     np.testing.assert_array_equal(st.ice_mask, rasterize_polygon(scene.grid, scene.outline_xy, []))
     assert st.ice_mask.any() and not st.ice_mask.all() and st.outline_xy is not None
+
+
+def test_a_plugged_in_multi_date_format(scene, date_stack):
+    """A format registered from outside (here a NumPy cube of all dates in one file, like an
+    HDF5 stack) is found and read through the registry."""
+    from gfjax.io.gamma import read_slc
+    from gfjax.io.slc_formats import SLC_FORMATS, SlcFormat, SlcMeta, register_slc_format
+
+    def read_meta(path):
+        with np.load(path) as z:
+            times, shape = z["times"], z["slc"].shape[1:]
+        return [SlcMeta(path, path, t, shape, "npcube", 59.6 * 2, 9.2 * 2, 341.0, 39.0, index=i)
+                for i, t in enumerate(times.astype("datetime64[s]"))]
+
+    def read_data(meta):
+        with np.load(meta.data_path) as z:
+            return z["slc"][meta.index]
+
+    folder = date_stack / "T065"
+    rslcs = sorted(folder.glob("*.rslc"))
+    images = [read_slc(p) for p in rslcs]
+    np.savez(folder / "all.cube.npz", slc=np.stack([d for d, _ in images]),
+             times=np.array([p.time for _, p in images]))
+    for p in rslcs:
+        p.unlink()
+        p.with_name(p.name + ".par").unlink()
+    register_slc_format(SlcFormat("npcube", ("*.cube.npz",), read_meta, read_data))
+    try:
+        st = load_stack(date_stack, tracks=["T065"])
+        assert [m.index for m in st.tracks["T065"].acquisitions] == [0, 1, 2]
+        np.testing.assert_array_equal(st.slc_pair("T065", 1)[1], images[2][0])
+    finally:
+        SLC_FORMATS.pop("npcube")

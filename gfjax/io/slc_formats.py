@@ -1,8 +1,9 @@
 """Readers of coregistered SLC images, by file format: a small registry the stack loader uses.
 
-A format is a :class:`SlcFormat`: glob patterns of the files that describe one acquisition in a
-track folder, ``read_meta(path) → SlcMeta`` (cheap: no pixels) and ``read_data(meta) →
-complex64 (azimuth, range)``. Built in: GAMMA (``*.rslc.par``/``*.slc.par`` beside the
+A format is a :class:`SlcFormat`: glob patterns of the files that describe acquisitions in a
+track folder, ``read_meta(path) → SlcMeta`` (cheap: no pixels) — or a list of them for a file
+holding several dates (an HDF5 cube: ``SlcMeta.index`` then says which) — and
+``read_data(meta) → complex64 (azimuth, range)``. Built in: GAMMA (``*.rslc.par``/``*.slc.par`` beside the
 ``.rslc``/``.slc`` data; :mod:`gfjax.io.gamma`) and GeoTIFF (``*.slc.tif``: one complex band,
 or two float bands real/imag; metadata in GDAL tags ``ACQUISITION_TIME`` (ISO 8601 UTC),
 ``AZIMUTH_PIXEL_SPACING``, ``RANGE_PIXEL_SPACING`` (m), ``HEADING``, ``INCIDENCE_ANGLE``
@@ -35,13 +36,14 @@ class SlcMeta:
     range_spacing_m: float | None = None
     heading_deg: float | None = None
     incidence_deg: float | None = None
+    index: int | None = None  # position of the image in a multi-date file (the format's own meaning)
 
 
 @dataclass(frozen=True)
 class SlcFormat:
     name: str
     patterns: tuple[str, ...]
-    read_meta: Callable[[Path], SlcMeta]
+    read_meta: Callable[[Path], "SlcMeta | list[SlcMeta]"]
     read_data: Callable[[SlcMeta], np.ndarray]
 
 
@@ -79,12 +81,14 @@ def find_acquisitions(folder) -> list[SlcMeta]:
                 if path in seen:
                     continue
                 seen.add(path)
-                meta = fmt.read_meta(path)
-                named = date_from_name(path)
-                if named is not None and named != meta.time.astype("datetime64[D]"):
-                    raise ValueError(f"{path}: the file name says {named} but the metadata say "
-                                     f"{meta.time.astype('datetime64[D]')} (field 'date')")
-                metas.append(meta)
+                found = fmt.read_meta(path)
+                if isinstance(found, SlcMeta):  # one date per file: its name may carry the date
+                    named = date_from_name(path)
+                    if named is not None and named != found.time.astype("datetime64[D]"):
+                        raise ValueError(f"{path}: the file name says {named} but the metadata say "
+                                         f"{found.time.astype('datetime64[D]')} (field 'date')")
+                    found = [found]
+                metas.extend(found)
     metas.sort(key=lambda m: m.time)
     for a, b in zip(metas, metas[1:]):
         if a.time == b.time:
