@@ -33,6 +33,10 @@ def preflight(settings) -> None:
     is not there, an ASF source without its module or without the network."""
     kind, data = source(settings), getattr(settings, "data", None)
     if kind == "synthetic":
+        used = [k for k in ("path", "tracks", "frames", "start", "end", "reference") if getattr(data, k, None)]
+        if used:
+            log.warning("data.%s ignored: data.source=synthetic uses the scene.* options (stacks: "
+                        "+experiment=stack or data=stack)", "/".join(used))
         return
     if kind == "stack":
         if not data.path:
