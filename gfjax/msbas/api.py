@@ -112,7 +112,7 @@ CPU_MAX_BLOCK_PER_DEVICE = 256
 
 
 def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 1024.0,
-               block: int | None = None, timings: list | None = None) -> dict:
+               block: int | None = None, timings: list | None = None, compact: bool = True) -> dict:
     """Apply ``pixel_fn(disp, weight, proj, grad, extra)`` to all pixels, block by block.
 
     ``extra`` is replicated (e.g. λ or a vector of λ). ``block`` overrides the block size from
@@ -123,6 +123,23 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
     jax 0.10.2 on CPU, calling a function jitted in an earlier ``enable_x64`` context from a new
     one deadlocked (reproduced; hence no cross-call cache).
     """
+    # Pixels without any valid map (off the glacier, outside the tracked area) all give the same
+    # no-data answer: solve them once (one representative) instead of once each.
+    has = prep.weight.any(axis=1)
+    if compact and (~has).sum() > 1 and has.any():
+        keep = np.concatenate([np.flatnonzero(has), np.flatnonzero(~has)[:1]])
+        sub = Prepared(prep.net, prep.st, prep.disp[keep], prep.weight[keep], prep.proj[keep],
+                       prep.grad[keep], prep.shape, prep.n_nonfinite)
+        part = map_pixels(sub, pixel_fn, extra, memory_budget_mb=memory_budget_mb, block=block,
+                          timings=timings, compact=False)
+        empty = np.flatnonzero(~has)
+        log.info("msbas: %d of %d pixels have no data (solved once)", empty.size, has.size)
+
+        def scatter(a):
+            full = np.broadcast_to(a[-1], (has.size,) + a.shape[1:]).copy()
+            full[keep[:-1]] = a[:-1]
+            return full
+        return jax.tree.map(scatter, part)
     mesh = pixel_mesh()
     ndev = mesh.devices.size
     n_pix = prep.disp.shape[0]
