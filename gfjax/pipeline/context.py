@@ -21,6 +21,7 @@ class RunContext:
     report: dict = field(default_factory=dict)
     fingerprints: dict = field(default_factory=dict)
     workers: Any = None  # gfjax.pipeline.parallel.Workers (rank, size, barrier, gather)
+    disk: Any = None  # gfjax.pipeline.resources.DiskTracker (peak size of the run directory)
 
     def path(self, *parts: str) -> Path:
         """A path inside the run directory; parent folders are created."""

@@ -18,6 +18,7 @@ from gfjax.pipeline.context import RunContext
 from gfjax.pipeline.data import preflight
 from gfjax.pipeline.parallel import Workers
 from gfjax.pipeline.provenance import atomic_write_json, atomic_write_text, provenance
+from gfjax.pipeline.resources import DiskTracker, disk_full_message, is_disk_full, peak_rss_mb
 from gfjax.pipeline.stage import REGISTRY, Registry, StageError, fingerprint, read_marker, write_marker
 
 log = logging.getLogger("gfjax")
@@ -53,6 +54,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
     report = {"name": cfg.name, "workdir": str(workdir.resolve()),
               "provenance": {**provenance(config=config), "mpi_ranks": workers.size}, "stages": {}}
     ctx = RunContext(settings=settings, config=config, workdir=workdir, report=report, workers=workers)
+    ctx.disk = DiskTracker(workdir)
     report_path = workdir / "report.json"
     t_start = time.perf_counter()
     ctx.fingerprints.update({name: fingerprint(st, config, registry) for name, st in registry.stages.items()})
@@ -93,6 +95,9 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
         done = complete(stage.name)
         metrics = {"status": "done" if done else "partial", "wall_time_s": round(wall, 3), **metrics}
         if workers.is_root:
+            metrics["run_dir_mb_after"] = ctx.disk.sample()
+            report["peak_disk_mb"] = ctx.disk.peak_mb
+        if workers.is_root:
             if done:
                 write_marker(workdir, stage.name, fp, metrics)
             report["stages"][stage.name] = metrics
@@ -101,7 +106,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
         log.info("stage %s: %s in %.1f s", stage.name, "done" if done else "partial (not all work units)", wall)
         workers.barrier()
 
-    report["peak_rss_mb"] = _peak_rss_mb()
+    report["peak_rss_mb"] = peak_rss_mb()
     save_report()
     return report
 
@@ -113,6 +118,13 @@ def _run_stage(stage, ctx, workers: Workers) -> dict:
             metrics = {}
         else:
             metrics = stage.run(ctx) or {}
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        if workers.size > 1:
+            log.error(disk_full_message(stage.name, ctx.workdir, err))
+            workers.comm.Abort(1)
+        raise StageError(disk_full_message(stage.name, ctx.workdir, err)) from err
     except BaseException:
         if workers.size > 1:
             log.exception("stage %s failed on rank %d of %d: aborting all ranks", stage.name,
@@ -121,9 +133,3 @@ def _run_stage(stage, ctx, workers: Workers) -> dict:
         raise
     workers.barrier()
     return metrics
-
-
-def _peak_rss_mb() -> float:
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)

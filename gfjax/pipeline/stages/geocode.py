@@ -156,6 +156,8 @@ def run_geocode(ctx) -> dict:
     from gfjax.io.netcdf import attach_grid
 
     write_dataset_atomic(attach_grid(ds, grid), maps_path(ctx))
+    if ctx.disk is not None:
+        ctx.disk.sample()  # the run directory's fullest moment: the stack and its per-pair parts
     if not out_cfg.keep_intermediates:
         for track, k in pairs:
             pair_file(folder, track, k, ".npz").unlink(missing_ok=True)
