@@ -7,6 +7,11 @@ pixels with data: residual norm ``sqrt(Σ_pixels ‖A x_λ − d‖²)`` and sol
 ``(log residual, log seminorm)`` parametrised by ``log λ`` (Hansen & O'Leary 1993), computed
 with finite differences over the given λ (at least 3, best log-spaced); the end points are never
 chosen.
+
+The per-λ sums over pixels are exact sums of the per-pixel values rounded once to a fixed-point
+grid (:func:`exact_column_sums`), so they do not depend on how the pixels are ordered or split:
+the pipeline computes a share of the pixels on each MPI rank and combines the integer sums with
+an allreduce, and 1 or N processes give the same norms and the same λ, bit for bit.
 """
 from __future__ import annotations
 
@@ -41,14 +46,46 @@ def curvature(lams, residual, seminorm) -> np.ndarray:
     return kappa
 
 
-def lcurve(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
-           dim: int, order: int, lams, memory_budget_mb: float = 1024.0) -> LCurveResult:
-    """L-curve over ``lams`` (each > 0) in one pass over the pixels; see module doc."""
+def exact_column_sums(values, n_total: int | None = None, allreduce=None) -> np.ndarray:
+    """Column sums of non-negative float64 ``values`` (P, K) that do not depend on the order or
+    the split of the rows: each column is scaled by a power of two that lets ``n_total`` rows of
+    its largest value fit in int64, rounded to integers (relative resolution ≈ n_total · 2⁻⁶²
+    of the largest value) and summed exactly. ``n_total``: rows over all processes (default P);
+    ``allreduce(array, op)`` with op "max" | "sum" combines partial results over processes (None:
+    one process). A column holding NaN / Inf (on any process) sums to NaN."""
+    v = np.asarray(values, np.float64)
+    if v.ndim != 2:
+        raise ValueError(f"values must be (rows, columns), got shape {v.shape}")
+    if np.any(v < 0):
+        raise ValueError("exact_column_sums needs non-negative values")
+    n_total = v.shape[0] if n_total is None else int(n_total)
+    k = v.shape[1]
+    bad = ~np.isfinite(v).all(axis=0)
+    top = np.where(bad, 0.0, np.max(np.where(np.isfinite(v), v, 0.0), axis=0, initial=0.0))
+    head = np.concatenate([top, bad.astype(np.float64)])
+    if allreduce is not None:
+        head = np.asarray(allreduce(head, "max"), np.float64)
+    top, bad = head[:k], head[k:] > 0
+    exp = np.frexp(top)[1]                                   # top < 2**exp
+    shift = 62 - max(int(n_total), 1).bit_length() - exp     # n_total * 2**(exp + shift) <= 2**62
+    q = np.rint(np.ldexp(np.where(np.isfinite(v), v, 0.0), shift[None, :])).astype(np.int64)
+    total = q.sum(axis=0, dtype=np.int64)
+    if allreduce is not None:
+        total = np.asarray(allreduce(total, "sum"), np.int64)
+    return np.where(bad, np.nan, np.ldexp(total.astype(np.float64), -shift))
+
+
+def lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
+                 dim: int, order: int, lams, memory_budget_mb: float = 1024.0):
+    """Per-pixel ``‖A x_λ − d‖²`` and ``‖L x_λ‖²`` over ``lams`` (each > 0): returns (sorted λ
+    (L,), res2 (P, L), sem2 (P, L)) float64, 0 for pixels without data."""
     lams = np.sort(np.asarray(lams, np.float64))
     if len(lams) < 3 or np.any(lams <= 0):
         raise ValueError(f"lcurve needs >= 3 values of lam, all > 0, got {lams.tolist()}")
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=float(lams[0]))
+    if prep.disp.shape[0] == 0:                         # e.g. an MPI rank without L-curve pixels
+        return lams, np.zeros((0, lams.size)), np.zeros((0, lams.size))
     st = prep.st
 
     def per_pixel(disp, weight, proj, grad, lam_vec):
@@ -64,11 +101,29 @@ def lcurve(displacement_maps, set_index, t_master, t_slave, set_vectors, gradien
         return dict(res2=jnp.where(has, res2, 0.0), sem2=jnp.where(has, sem2, 0.0))
 
     out = map_pixels(prep, per_pixel, lams, memory_budget_mb=memory_budget_mb / len(lams))
-    res = np.sqrt(out["res2"].sum(axis=0))
-    sem = np.sqrt(out["sem2"].sum(axis=0))
+    return lams, np.asarray(out["res2"], np.float64), np.asarray(out["sem2"], np.float64)
+
+
+def lcurve_from_sums(lams, res2_sum, sem2_sum, order: int) -> LCurveResult:
+    """The L-curve (norms, curvature, chosen λ) from the per-λ sums over pixels."""
+    lams = np.asarray(lams, np.float64)
+    res, sem = np.sqrt(np.asarray(res2_sum, np.float64)), np.sqrt(np.asarray(sem2_sum, np.float64))
     kappa = curvature(lams, res, sem)
+    if not np.isfinite(kappa).any():
+        raise ValueError(f"L-curve: no finite curvature over lam {lams.tolist()} (residual norms "
+                         f"{res.tolist()}, seminorms {sem.tolist()}): no pixel with data?")
     best = float(lams[int(np.nanargmax(kappa))])
     return LCurveResult(lams, res, sem, kappa, best, order)
+
+
+def lcurve(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
+           dim: int, order: int, lams, memory_budget_mb: float = 1024.0) -> LCurveResult:
+    """L-curve over ``lams`` (each > 0) in one pass over the pixels; see module doc."""
+    lams, res2, sem2 = lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors,
+                                    gradients, dim=dim, order=order, lams=lams,
+                                    memory_budget_mb=memory_budget_mb)
+    sums = exact_column_sums(np.concatenate([res2, sem2], axis=1))
+    return lcurve_from_sums(lams, sums[: lams.size], sums[lams.size:], order)
 
 
 def plot_lcurve(result: LCurveResult, path) -> None:

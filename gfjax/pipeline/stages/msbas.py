@@ -107,19 +107,29 @@ def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
 
 def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:
     """L-curve over ``msbas.lam_candidates`` in one pass; returns (chosen λ, table); plots it.
-    With MPI every rank computes it identically (the sums run over all pixels)."""
+
+    The L-curve pixels (at most ``msbas.lcurve_max_pixels`` with data, evenly strided) are split
+    over the MPI ranks in contiguous shares; each rank solves its share and the per-λ sums of
+    ‖Ax − d‖² and ‖Lx‖² are combined by an allreduce (mpi4jax, inside jit) of exact fixed-point
+    sums (:func:`gfjax.msbas.lcurve.exact_column_sums`), so every rank picks the same λ and the
+    norms equal a single process' bit for bit."""
     from gfjax.msbas import lcurve as lc
 
-    opts = ctx.settings.msbas
+    opts, workers = ctx.settings.msbas, ctx.workers
     disp = stack["displacement"].values
     has = np.flatnonzero(np.isfinite(disp).any(axis=0).ravel())
     take = has[:: max(1, int(np.ceil(has.size / max(opts.lcurve_max_pixels, 1))))]
-    sub = disp.reshape(disp.shape[0], -1)[:, take][:, None, :]
-    grads = None if gradients is None else gradients.reshape(2, -1)[:, take][:, None, :]
-    res = lc.lcurve(sub, stack["set_index"].values, stack["t_master"].values,
-                    stack["t_slave"].values, stack["set_vector"].values, grads, dim=opts.dim,
-                    order=opts.order, lams=list(opts.lam_candidates), memory_budget_mb=opts.memory_budget_mb)
-    if ctx.settings.products.figures and ctx.workers.is_root:
+    mine = np.array_split(take, workers.size)[workers.rank]
+    sub = disp.reshape(disp.shape[0], -1)[:, mine][:, None, :]
+    grads = None if gradients is None else gradients.reshape(2, -1)[:, mine][:, None, :]
+    lams, res2, sem2 = lc.lcurve_terms(sub, stack["set_index"].values, stack["t_master"].values,
+                                       stack["t_slave"].values, stack["set_vector"].values, grads,
+                                       dim=opts.dim, order=opts.order, lams=list(opts.lam_candidates),
+                                       memory_budget_mb=opts.memory_budget_mb)
+    sums = lc.exact_column_sums(np.concatenate([res2, sem2], axis=1), n_total=take.size,
+                                allreduce=workers.allreduce if workers.size > 1 else None)
+    res = lc.lcurve_from_sums(lams, sums[: lams.size], sums[lams.size:], opts.order)
+    if ctx.settings.products.figures and workers.is_root:
         lc.plot_lcurve(res, ctx.path("figures", "lcurve.png"))
     table = {"lam": res.lams.tolist(), "residual_norm_m": res.residual_norm.tolist(),
              "solution_seminorm": res.solution_norm.tolist(),
