@@ -81,3 +81,37 @@ def test_killed_run_resumes_to_the_same_products(full_run, tmp_path):
     b = xr.open_dataset(tmp_path / "muldrow" / "products" / "timeseries.nc")
     for v in ("velocity_east", "velocity_north", "rank"):
         np.testing.assert_array_equal(a[v].values, b[v].values)
+
+
+def test_force_on_a_complete_run_recomputes_what_is_requested(full_run):
+    """force=true on a finished run (per-pair offsets already consumed by geocode) recomputes
+    every stage to the same products; stages=[products] force=true recomputes products only; a
+    forced geocode whose offsets are gone stops before deleting anything."""
+    d = full_run / "muldrow"
+    run(full_run)  # back to this module's config (an earlier test changed a products threshold)
+    before = xr.open_dataset(d / "products" / "timeseries.nc").load()
+    maps = next((d / "work").glob("geocode-*/maps.nc"))
+    assert not list((d / "work").glob("offsets-*/*.nc"))  # consumed: only geocode's stack is left
+    stamp = maps.stat().st_mtime_ns
+    stopped = run(full_run, "stages=[geocode]", "force=true", check=False)
+    assert stopped.returncode != 0
+    msg = stopped.stdout + stopped.stderr
+    assert "needs ['offsets']" in msg and "force=true re-runs geocode" in msg and "keep_intermediates" in msg
+    assert maps.stat().st_mtime_ns == stamp  # nothing deleted
+
+    out = run(full_run, "force=true")
+    rep = report(full_run)
+    for stage in ("scene", "offsets", "geocode", "msbas", "products"):
+        assert rep["stages"][stage]["status"] == "done", stage
+    assert rep["stages"]["offsets"]["pairs_tracked"] == rep["stages"]["offsets"]["pairs_total"] > 0, out.stderr[-2000:]
+    after = xr.open_dataset(d / "products" / "timeseries.nc").load()
+    for v in before.data_vars:
+        np.testing.assert_array_equal(after[v].values, before[v].values, err_msg=v)
+
+    ts = d / "products" / "timeseries.nc"
+    stamps = {p: p.stat().st_mtime_ns for p in [ts, *(d / "stages").glob("*.done.json")]
+              if not p.name.startswith("products")}
+    run(full_run, "stages=[products]", "force=true")
+    rep = report(full_run)
+    assert list(rep["stages"]) == ["products"] and rep["stages"]["products"]["status"] == "done"
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # nothing upstream recomputed

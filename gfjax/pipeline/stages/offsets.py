@@ -39,12 +39,23 @@ def _geocoded_file(ctx, track: str, k: int) -> Path:
     return pair_file(ctx.workdir / "work" / f"geocode-{ctx.fingerprints['geocode']}", track, k, ".npz")
 
 
+def _geocoded_counts(ctx) -> bool:
+    """Whether the geocode stage's outputs stand for a pair's offsets (they replace them once
+    consumed, unless ``output.keep_intermediates``). Not with ``force=true`` when the offsets or
+    the geocode stage is requested: the first recomputes every pair, the second deletes those
+    outputs before it reads the offsets (so missing offsets stop the run before that)."""
+    requested = set(ctx.config.get("stages") or ()) if isinstance(ctx.config, dict) else set()
+    return not (getattr(ctx.settings, "force", False) and requested & {"offsets", "geocode"})
+
+
 def _pending(ctx, folder: Path) -> list[tuple[str, int]]:
-    """Pairs with neither offsets nor geocoded output for the current config."""
-    if (_geocoded_file(ctx, "x", 0).parent / "maps.nc").is_file():
+    """Pairs with neither offsets nor (see :func:`_geocoded_counts`) geocoded output for the
+    current config."""
+    geocoded = _geocoded_counts(ctx)
+    if geocoded and (_geocoded_file(ctx, "x", 0).parent / "maps.nc").is_file():
         return []
     return [(t, k) for t, k in pair_list(ctx.scene)
-            if not pair_file(folder, t, k).is_file() and not _geocoded_file(ctx, t, k).is_file()]
+            if not pair_file(folder, t, k).is_file() and not (geocoded and _geocoded_file(ctx, t, k).is_file())]
 
 
 def offsets_complete(ctx) -> bool:
@@ -126,8 +137,15 @@ def missing_chunks(ctx) -> str:
     n = max(ctx.settings.parallel.n_chunks, 1)
     chunks = sorted({chunk_of(pair_list(ctx.scene), n)[p] for p in pending})
     shown = ", ".join(f"{t}/{k}" for t, k in pending[:8]) + (" …" if len(pending) > 8 else "")
+    if not pending:
+        return ""
+    if not _geocoded_counts(ctx) and (_geocoded_file(ctx, "x", 0).parent / "maps.nc").is_file():
+        return (f"force=true re-runs geocode from the per-pair offsets, and {len(pending)} pair(s) have "
+                f"none ({shown}; geocode removes them once used unless output.keep_intermediates=true)")
+    if n == 1:
+        return f"{len(pending)} pair(s) have no offsets ({shown})"
     return (f"{len(pending)} pair(s) have no offsets ({shown}); with parallel.n_chunks={n} that is "
-            f"chunk(s) {chunks}: re-run those array tasks") if pending else ""
+            f"chunk(s) {chunks}: re-run those array tasks")
 
 
 def global_sums(ctx, values: list, dtype: str = "float32") -> list:
