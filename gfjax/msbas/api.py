@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 from jax.sharding import NamedSharding, PartitionSpec as P
 
+from gfjax.memory import first_line, is_out_of_memory
 from gfjax.msbas import solver
 from gfjax.msbas.network import Network, build_network
 from gfjax.msbas.pixel import invert_pixel
@@ -116,7 +117,9 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
     """Apply ``pixel_fn(disp, weight, proj, grad, extra)`` to all pixels, block by block.
 
     ``extra`` is replicated (e.g. λ or a vector of λ). ``block`` overrides the block size from
-    the memory budget. ``timings``, if given, receives ``(pixels, seconds)`` per block (the first
+    the memory budget. A block that runs out of device (or host) memory is halved and retried,
+    with a warning naming ``msbas.memory_budget_mb``; ``MsbasMemoryError`` when one pixel per
+    device does not fit. ``timings``, if given, receives ``(pixels, seconds)`` per block (the first
     includes compilation). Returns a dict of NumPy arrays (P, …).
 
     The function is compiled afresh on each call, inside one ``jax.enable_x64`` context: with
@@ -158,8 +161,8 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
                      in_shardings=(sharded,) * 4 + (replicated,), out_shardings=sharded)
         sharding = NamedSharding(mesh, spec)
         extra_dev = jnp.asarray(extra, jnp.float64)
-        chunks = []
-        for start in range(0, max(n_pix, 1), blk):      # >= 1 block: empty input, empty output
+        chunks, start = [], 0
+        while True:                                       # >= 1 block: empty input, empty output
             stop = min(start + blk, n_pix)
             args = []
             for arr in (prep.disp, prep.weight, prep.proj, prep.grad):
@@ -168,12 +171,51 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
                     part = np.concatenate([part, np.zeros((blk - (stop - start),) + part.shape[1:])])
                 args.append(jax.device_put(np.ascontiguousarray(part, np.float64), sharding))
             t0 = time.perf_counter()
-            out = fn(*args, extra_dev)
-            chunks.append(jax.tree.map(lambda a: np.asarray(a)[: stop - start], out))
+            try:
+                chunks.append(_run_block(fn, args, extra_dev, stop - start))
+            except Exception as err:
+                if not is_out_of_memory(err):
+                    raise
+                del args
+                blk = _smaller_block(prep.st, blk, ndev, memory_budget_mb, err)
+                continue                                  # the same pixels again, in smaller blocks
             if timings is not None:
                 timings.append((stop - start, time.perf_counter() - t0))
+            start = stop
+            if start >= n_pix:
+                break
     log.info("msbas: %d pixels in %d blocks of %d on %d devices", n_pix, len(chunks), blk, ndev)
     return jax.tree.map(lambda *a: np.concatenate(a), *chunks)
+
+
+class MsbasMemoryError(MemoryError):
+    """A pixel block of one device per pixel does not fit in memory (message says what to do)."""
+
+
+def _run_block(fn, args, extra, n: int) -> dict:
+    """One block through the compiled kernel, as NumPy arrays of its first ``n`` pixels (the
+    transfer waits for the device, so an out-of-memory error surfaces here)."""
+    out = fn(*args, extra)
+    return jax.tree.map(lambda a: np.asarray(a)[:n], out)
+
+
+def _smaller_block(st: solver.Structure, blk: int, ndev: int, memory_budget_mb: float, err) -> int:
+    """Half of ``blk`` (a multiple of ``ndev``) after an out-of-memory error, with a warning that
+    names the memory budget that would start there; ``MsbasMemoryError`` at one pixel per device."""
+    mb = bytes_per_pixel(st) / 2**20
+    if blk <= ndev:
+        raise MsbasMemoryError(
+            f"msbas: out of memory ({first_line(err)}) on a block of {blk} pixel(s), one per device "
+            f"(about {blk * mb:.1f} MB of kernel working set estimated at memory_budget_mb="
+            f"{memory_budget_mb:g}): no smaller block exists; a pixel's system ({st.n_intervals} "
+            f"intervals × {st.dim} components) needs a device with more memory, fewer dates, or a "
+            "lower msbas.dim") from err
+    new = max(ndev, blk // 2 // ndev * ndev)
+    log.warning("msbas: out of memory on a block of %d pixels (%s); retrying with blocks of %d. "
+                "To start there, set msbas.memory_budget_mb=%g (now %g; pixels per block = budget / "
+                "~%.3f MB per pixel)", blk, first_line(err), new, max(new * mb, 1e-3),
+                memory_budget_mb, mb)
+    return new
 
 
 def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,

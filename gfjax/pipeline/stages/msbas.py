@@ -82,14 +82,20 @@ def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
     ny = disp.shape[1]
     bounds = [round(i * ny / workers.size) for i in range(workers.size + 1)]
     r0, r1 = bounds[workers.rank], bounds[workers.rank + 1]
-    part = invert_maps(disp[:, r0:r1], stack["set_index"].values, stack["t_master"].values,
-                       stack["t_slave"].values, stack["set_vector"].values,
-                       None if gradients is None else gradients[:, r0:r1], dim=opts.dim,
-                       order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb)
+
+    def invert():
+        return invert_maps(disp[:, r0:r1], stack["set_index"].values, stack["t_master"].values,
+                           stack["t_slave"].values, stack["set_vector"].values,
+                           None if gradients is None else gradients[:, r0:r1], dim=opts.dim,
+                           order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb)
     if workers.size == 1:
-        return part
+        return invert()
     folder = ctx.stage_dir("msbas")
-    write_dataset_atomic(part, folder / f"part_{workers.rank:04d}_of_{workers.size:04d}.nc")
+    mine = folder / f"part_{workers.rank:04d}_of_{workers.size:04d}.nc"
+    if finished_part(mine, lam, opts, r1 - r0) is not None:
+        log.info("msbas: rank %d: part %s already written (an earlier run), reused", workers.rank, mine.name)
+    else:
+        write_dataset_atomic(invert(), mine)
     workers.barrier()
     if not workers.is_root:
         return None
@@ -103,6 +109,22 @@ def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
     merged = xr.concat(parts, dim="y", data_vars="minimal", coords="minimal", compat="override")
     merged.attrs.update(parts[0].attrs)
     return merged
+
+
+def finished_part(path, lam: float, opts, rows: int):
+    """A rank's part file left by an earlier run of this config (the folder is keyed by the
+    stage's fingerprint) that used the same λ and has this rank's rows, else None: a re-run
+    after a killed rank inverts only the missing parts."""
+    if not path.is_file():
+        return None
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as part:
+            attrs, y = dict(part.attrs), part.sizes.get("y")
+    except (OSError, ValueError):
+        return None  # unreadable (written atomically, so not half-written: replaced below)
+    same = (y == rows and float(attrs.get("lam", np.nan)) == float(lam) and int(attrs.get("dim", -1)) == opts.dim
+            and int(attrs.get("order", -1)) == opts.order and float(attrs.get("rcond", np.nan)) == opts.rcond)
+    return path if same else None
 
 
 def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:

@@ -162,6 +162,48 @@ def global_sums(ctx, values: list, dtype: str = "float32") -> list:
     return [v.item() for v in np.asarray(total)]
 
 
+MAX_MEMORY_HALVINGS = 6  # offsets: halve the window batch at most this often (1/64) on out of memory
+
+
+def track_pair(track, ref, sec, opts, label: str, **priors):
+    """``track(ref, sec, options=opts, **priors)`` (``gfjax.offsets.track_offsets``); when a
+    window batch runs out of device or host memory, the batch is halved (``offsets.batch_size``
+    if set, else ``offsets.memory_budget_mb``) and the pair tracked again, with a warning, at
+    most ``MAX_MEMORY_HALVINGS`` times. Returns ``(result, options used)``: later pairs start at
+    the smaller batch. ``StageError`` naming the keys to lower when halving does not help.
+    Results do not depend on the batch (windows are independent)."""
+    import dataclasses
+
+    from gfjax.memory import first_line, is_out_of_memory
+    from gfjax.pipeline.stage import StageError
+
+    for attempt in range(MAX_MEMORY_HALVINGS + 1):
+        try:
+            return track(ref, sec, options=opts, **priors), opts
+        except Exception as err:
+            if not is_out_of_memory(err):
+                raise
+            now = (f"offsets.batch_size={opts.batch_size}" if opts.batch_size is not None
+                   else f"offsets.memory_budget_mb={opts.memory_budget_mb:g}")
+            if attempt == MAX_MEMORY_HALVINGS or opts.batch_size == 1:
+                raise StageError(
+                    f"offsets: out of memory tracking pair {label} with {now} ({first_line(err)}), "
+                    f"after halving the window batch {attempt} time(s): lower offsets.memory_budget_mb "
+                    "(windows per device call) or set offsets.batch_size, or use smaller offsets.window/"
+                    "search; for host memory ask for more (e.g. --mem). Pairs already tracked are kept: "
+                    "a re-run resumes") from err
+            if opts.batch_size is not None:
+                smaller = dataclasses.replace(opts, batch_size=max(1, opts.batch_size // 2))
+                new = f"offsets.batch_size={smaller.batch_size}"
+            else:
+                smaller = dataclasses.replace(opts, memory_budget_mb=opts.memory_budget_mb / 2)
+                new = f"offsets.memory_budget_mb={smaller.memory_budget_mb:g}"
+            log.warning("offsets: out of memory tracking pair %s with %s (%s); retrying with %s (set it "
+                        "to start there; results do not depend on it)", label, now, first_line(err), new)
+            opts = smaller
+    raise AssertionError("unreachable")
+
+
 def run_offsets(ctx) -> dict:
     from gfjax.offsets import track_offsets
 
@@ -186,8 +228,8 @@ def run_offsets(ctx) -> dict:
             base = prior if prior is not None else (np.zeros(masks[track].shape), np.zeros(masks[track].shape))
             prior = tuple(np.where(masks[track], b, np.nan) for b in base)
         t0 = time.perf_counter()
-        ds = track_offsets(ref, sec, options=opts, **({} if prior is None else
-                                                      {"prior_azimuth": prior[0], "prior_range": prior[1]}))
+        ds, opts = track_pair(track_offsets, ref, sec, opts, f"{track}/{k}",
+                              **({} if prior is None else {"prior_azimuth": prior[0], "prior_range": prior[1]}))
         t_track += time.perf_counter() - t0
         del ref, sec
         err = pair_errors(scene, track, k, ds)
