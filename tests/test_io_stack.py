@@ -220,3 +220,85 @@ def test_a_plugged_in_multi_date_format(scene, date_stack):
         np.testing.assert_array_equal(st.slc_pair("T065", 1)[1], images[2][0])
     finally:
         SLC_FORMATS.pop("npcube")
+
+
+# --- the other built-in SLC formats: ISCE2/3 raw (.vrt/.xml), ENVI (.hdr), HDF5 cubes ---------
+def _convert(folder, fmt):
+    """Rewrite the GAMMA SLCs of a track folder in ``fmt`` (metadata kept in the files)."""
+    from gfjax.io.gamma import read_slc
+    from gfjax.io.hdf5_stack import write_slc_stack
+    from gfjax.io.slc_formats import write_slc_raw
+
+    rslcs = sorted(folder.glob("*.rslc"))
+    images = [read_slc(p) for p in rslcs]
+    if fmt.startswith("hdf5"):
+        p = images[0][1]
+        write_slc_stack(folder / f"{folder.name}.slc.h5", np.stack([d for d, _ in images]), [q.time for _, q in images],
+                        layout=fmt.split("_", 1)[1], attrs={"azimuth_pixel_spacing": p.azimuth_pixel_spacing,
+                                                            "RANGE_PIXEL_SPACING": p.range_pixel_spacing,
+                                                            "heading": p.heading, "incidence angle": p.incidence_angle})
+    else:
+        descriptors = {"isce2": (".vrt", ".xml", ".hdr"), "vrt": (".vrt",), "isce_xml": (".xml",),
+                       "envi": (".hdr",)}[fmt]
+        for rslc, (data, p) in zip(rslcs, images):
+            write_slc_raw(folder / rslc.name.replace(".rslc", ".slc"), data, p.time, p.azimuth_pixel_spacing,
+                          p.range_pixel_spacing, p.heading, p.incidence_angle, descriptors=descriptors)
+    for p in rslcs:
+        p.unlink()
+        p.with_name(p.name + ".par").unlink()
+
+
+@pytest.mark.parametrize("fmt", ["isce2", "vrt", "isce_xml", "envi", "hdf5_cube", "hdf5_per_date"])
+def test_slc_formats_read_back_as_the_gamma_stack(date_stack, tmp_path, fmt):
+    shutil.copytree(date_stack, tmp_path / "gamma")
+    want = load_stack(tmp_path / "gamma")
+    for name in want.tracks:
+        _convert(date_stack / name, fmt)
+    got = load_stack(date_stack)
+    expect = {"isce2": "isce", "vrt": "isce", "isce_xml": "isce"}.get(fmt, fmt.split("_")[0])
+    assert list(got.tracks) == list(want.tracks)
+    for name, trk in want.tracks.items():
+        g = got.tracks[name]
+        assert {m.format for m in g.acquisitions} == {expect}
+        assert (g.direction, g.heading_deg, g.incidence_deg, g.azimuth_spacing_m, g.range_spacing_m, g.shape) == \
+            (trk.direction, trk.heading_deg, trk.incidence_deg, trk.azimuth_spacing_m, trk.range_spacing_m, trk.shape)
+        np.testing.assert_array_equal(g.times, trk.times)
+        np.testing.assert_array_equal(g.decimal_years, trk.decimal_years)
+        assert g.pairs == trk.pairs
+        for k in range(len(trk.pairs)):
+            for a, b in zip(got.slc_pair(name, k), want.slc_pair(name, k)):
+                assert a.dtype == np.complex64 and a.dtype.isnative
+                np.testing.assert_array_equal(a, b)
+
+
+def test_isce_slcs_without_metadata_take_name_dates_and_track_yaml(scene, date_stack):
+    """ISCE2 stacks keep no time or geometry beside the images: dates from the file names
+    (00:00 UTC), geometry from track.yaml; a non-SLC descriptor and a wrong date are named."""
+    from gfjax.io.gamma import read_slc
+    from gfjax.io.slc_formats import write_slc_raw
+
+    folder = date_stack / "T065"
+    trk = scene.tracks["T065"]
+    for rslc in sorted(folder.glob("*.rslc")):
+        write_slc_raw(folder / rslc.name.replace(".rslc", ".slc.full"), read_slc(rslc)[0])  # .vrt + .xml, no metadata
+        rslc.unlink()
+        rslc.with_name(rslc.name + ".par").unlink()
+    with pytest.raises(StackError, match=r"T065: heading_deg unknown.*lack it; give heading_deg in .*track.yaml"):
+        load_stack(date_stack, tracks=["T065"])
+    (folder / "track.yaml").write_text(f"direction: {trk.direction}\nheading_deg: {trk.heading_deg}\n"
+                                       f"incidence_deg: {trk.incidence_deg}\nazimuth_spacing_m: {trk.azimuth_spacing_m}\n"
+                                       f"range_spacing_m: {trk.range_spacing_m}\n")
+    st = load_stack(date_stack, tracks=["T065"])
+    got = st.tracks["T065"]
+    assert [m.path.suffix for m in got.acquisitions] == [".vrt"] * 3  # one image each, not .vrt and .xml
+    np.testing.assert_array_equal(got.times, trk.times.astype("datetime64[D]").astype("datetime64[s]"))
+    np.testing.assert_array_equal(st.slc_pair("T065", 0)[0], scene.slc_pair("T065", 0)[0])
+
+    vrt = sorted(folder.glob("*.vrt"))[0]
+    vrt.write_text(vrt.read_text().replace("CFloat32", "Float64"))
+    with pytest.raises(ValueError, match=rf"{vrt.name}: an SLC must be one complex band"):
+        load_stack(date_stack, tracks=["T065"])
+    vrt.write_text(vrt.read_text().replace("Float64", "CFloat32").replace(
+        "<VRTRasterBand", '<Metadata><MDI key="ACQUISITION_TIME">2017-06-09T04:10:27</MDI></Metadata>\n<VRTRasterBand', 1))
+    with pytest.raises(ValueError, match=rf"{vrt.name}: the file name says 2017-06-08 but the metadata say 2017-06-09"):
+        load_stack(date_stack, tracks=["T065"])

@@ -31,11 +31,11 @@ __all__ += ["Burst", "DownloadItem", "EnviHeader", "MsbasInputs", "MsbasSet", "N
 # GAMMA files, SLC format registry, stack folders (the +experiment=stack input)
 from .gamma import GammaFormatError, SlcParams, read_dem, read_slc, read_slc_par, write_dem, write_slc, write_slc_par
 from .gamma_offsets import OffsetParams, offsets_dataset, read_offsets, write_offsets, write_offsets_dataset
-from .slc_formats import SLC_FORMATS, SlcFormat, SlcMeta, register_slc_format
+from .slc_formats import SLC_FORMATS, SlcFormat, SlcMeta, register_slc_format, write_slc_geotiff, write_slc_raw
 from .stack import StackError, StackScene, load_stack
 from .stack_write import write_stack
 
 __all__ += ["GammaFormatError", "OffsetParams", "SLC_FORMATS", "SlcFormat", "SlcMeta", "SlcParams", "StackError",
             "StackScene", "load_stack", "offsets_dataset", "read_dem", "read_offsets", "read_slc", "read_slc_par",
             "register_slc_format", "write_dem", "write_offsets", "write_offsets_dataset", "write_slc",
-            "write_slc_par", "write_stack"]
+            "write_slc_geotiff", "write_slc_par", "write_slc_raw", "write_stack"]

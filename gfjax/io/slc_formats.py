@@ -7,8 +7,18 @@ holding several dates (an HDF5 cube: ``SlcMeta.index`` then says which) — and
 ``.rslc``/``.slc`` data; :mod:`gfjax.io.gamma`) and GeoTIFF (``*.slc.tif``: one complex band,
 or two float bands real/imag; metadata in GDAL tags ``ACQUISITION_TIME`` (ISO 8601 UTC),
 ``AZIMUTH_PIXEL_SPACING``, ``RANGE_PIXEL_SPACING`` (m), ``HEADING``, ``INCIDENCE_ANGLE``
-(degrees); without ``ACQUISITION_TIME`` the date comes from the file name ``YYYYMMDD``).
-Other modules add formats with :func:`register_slc_format` (e.g. ENVI, HDF5 stacks).
+(degrees); without ``ACQUISITION_TIME`` the date comes from the file name ``YYYYMMDD``),
+raw images as ISCE2/ISCE3 write them (``isce``: ``<date>.slc`` or ``<date>.slc.full`` with a
+GDAL ``.vrt`` of ``VRTRawRasterBand`` or an ISCE ``.xml``; ``envi``: with an ENVI ``.hdr`` only;
+one complex band, e.g. CFloat32 / CFLOAT / ENVI data type 6, any byte order and interleave) and
+HDF5 stacks (``hdf5``: ``*.slc.h5`` / ``*.slc.hdf5`` of :mod:`gfjax.io.hdf5_stack`, every date of
+the cube, ``/dates`` with the times). All read the same five keys as the GeoTIFF tags where the
+format keeps metadata — VRT ``<Metadata><MDI key=…>`` items, ISCE ``.xml`` properties, ENVI
+header fields (``acquisition time = …``), HDF5 root attributes; keys without case, spaces for
+underscores — and otherwise take the date from the file name and the geometry from the track's
+``track.yaml``. ISCE2 writes ``.vrt``, ``.xml`` and ``.hdr`` for one image: it is read once
+(through the ``.vrt``, else the ``.xml``, else the ``.hdr``), with the metadata of all three.
+Other modules add formats with :func:`register_slc_format`.
 """
 from __future__ import annotations
 
@@ -122,13 +132,49 @@ register_slc_format(SlcFormat("gamma", ("*.rslc.par", "*.slc.par"), _gamma_meta,
 GEOTIFF_TAGS = ("ACQUISITION_TIME", "AZIMUTH_PIXEL_SPACING", "RANGE_PIXEL_SPACING", "HEADING", "INCIDENCE_ANGLE")
 
 
-def _tag_float(path, tags: dict, key: str) -> float | None:
+def _tag_float(path, tags: dict, key: str, what: str = "GeoTIFF tag") -> float | None:
     if key not in tags:
         return None
     try:
         return float(tags[key])
-    except ValueError:
-        raise ValueError(f"{path}: GeoTIFF tag {key!r}: expected a number, got {tags[key]!r}") from None
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: {what} {key!r}: expected a number, got {tags[key]!r}") from None
+
+
+def _tag_time(path, tags: dict, what: str = "GeoTIFF tag", named=None) -> np.datetime64:
+    """``ACQUISITION_TIME`` (ISO 8601 UTC) of ``tags``, else the ``YYYYMMDD`` of the file name
+    (``named``: the path whose name to use) at 00:00 UTC; ``ValueError`` naming the file."""
+    if "ACQUISITION_TIME" in tags:
+        text = tags["ACQUISITION_TIME"]
+        text = text.decode() if isinstance(text, bytes) else str(text)
+        try:
+            return np.datetime64(text.strip().rstrip("Z"), "s")
+        except ValueError:
+            raise ValueError(f"{path}: {what} 'ACQUISITION_TIME': expected ISO 8601 "
+                             f"(YYYY-MM-DDThh:mm:ss), got {text!r}") from None
+    day = date_from_name(named or path)
+    if day is None:
+        raise ValueError(f"{path}: no ACQUISITION_TIME ({what}) and no YYYYMMDD date in the file name")
+    return day.astype("datetime64[s]")
+
+
+def _known_tags(items) -> dict:
+    """The ``GEOTIFF_TAGS`` among ``(key, value)`` metadata items, keys matched without case and
+    with spaces for underscores (``acquisition time``, ``azimuth_pixel_spacing`` …)."""
+    out = {}
+    for key, value in items:
+        k = str(key).strip().upper().replace(" ", "_")
+        if k in GEOTIFF_TAGS:
+            out[k] = value.strip() if isinstance(value, str) else value
+    return out
+
+
+def _tagged_meta(path: Path, data_path: Path, tags: dict, shape, fmt: str, what: str, named=None,
+                 index=None, time=None) -> SlcMeta:
+    return SlcMeta(path, data_path, _tag_time(path, tags, what, named) if time is None else time, tuple(shape),
+                   fmt, _tag_float(path, tags, "AZIMUTH_PIXEL_SPACING", what),
+                   _tag_float(path, tags, "RANGE_PIXEL_SPACING", what), _tag_float(path, tags, "HEADING", what),
+                   _tag_float(path, tags, "INCIDENCE_ANGLE", what), index)
 
 
 def _geotiff_meta(path: Path) -> SlcMeta:
@@ -141,20 +187,7 @@ def _geotiff_meta(path: Path) -> SlcMeta:
     if not ((count == 1 and dtype.startswith("complex")) or (count == 2 and dtype.startswith("float"))):
         raise ValueError(f"{path}: an SLC GeoTIFF needs one complex band or two float bands (real, imag), "
                          f"got {count} band(s) of {dtype}")
-    if "ACQUISITION_TIME" in tags:
-        try:
-            time = np.datetime64(tags["ACQUISITION_TIME"].rstrip("Z"), "s")
-        except ValueError:
-            raise ValueError(f"{path}: GeoTIFF tag 'ACQUISITION_TIME': expected ISO 8601 "
-                             f"(YYYY-MM-DDThh:mm:ss), got {tags['ACQUISITION_TIME']!r}") from None
-    else:
-        day = date_from_name(path)
-        if day is None:
-            raise ValueError(f"{path}: no ACQUISITION_TIME tag and no YYYYMMDD date in the file name")
-        time = day.astype("datetime64[s]")
-    return SlcMeta(path, path, time, shape, "geotiff", _tag_float(path, tags, "AZIMUTH_PIXEL_SPACING"),
-                   _tag_float(path, tags, "RANGE_PIXEL_SPACING"), _tag_float(path, tags, "HEADING"),
-                   _tag_float(path, tags, "INCIDENCE_ANGLE"))
+    return _tagged_meta(path, path, tags, shape, "geotiff", "GeoTIFF tag")
 
 
 def _geotiff_data(meta: SlcMeta) -> np.ndarray:
@@ -195,3 +228,153 @@ def write_slc_geotiff(path, data: np.ndarray, time, azimuth_spacing_m: float, ra
 
 
 register_slc_format(SlcFormat("geotiff", ("*.slc.tif", "*.slc.tiff"), _geotiff_meta, _geotiff_data))
+
+
+# --- raw images with a descriptor: ISCE2/ISCE3 (.vrt, .xml), ENVI (.hdr) ---------------------
+RAW_DESCRIPTORS = (".vrt", ".xml", ".hdr")  # one image's descriptors, read in this order
+
+
+def _raw_data_path(descriptor: Path) -> Path:
+    return descriptor.with_suffix("")
+
+
+def _raw_descriptors(data: Path) -> list[Path]:
+    return [d for d in (data.with_name(data.name + ext) for ext in RAW_DESCRIPTORS) if d.is_file()]
+
+
+def _raw_tags(descriptor: Path) -> dict:
+    """GEOTIFF_TAGS from one descriptor (VRT MDI items, ISCE xml properties, ENVI fields)."""
+    import xml.etree.ElementTree as ET
+
+    if descriptor.suffix == ".hdr":
+        from .envi import read_envi_header
+
+        return _known_tags(read_envi_header(descriptor).extra)
+    try:
+        root = ET.parse(descriptor).getroot()
+    except ET.ParseError as exc:
+        raise ValueError(f"{descriptor}: not valid XML ({exc})") from None
+    if root.tag == "VRTDataset":
+        return _known_tags((mdi.get("key", ""), mdi.text or "") for md in root.findall("Metadata")
+                           if md.get("domain") in (None, "") for mdi in md.findall("MDI"))
+    return _known_tags((prop.get("name", ""), prop.findtext("value") or "") for prop in root.findall("property"))
+
+
+def _raw_image(descriptor: Path, mmap: bool = True) -> np.ndarray:
+    """The image a descriptor describes (a memmap view with ``mmap``); ValueError naming the
+    file unless it is one complex band."""
+    from .envi import read_envi
+    from .isce import read_isce_xml, read_vrt
+
+    if descriptor.suffix == ".vrt":
+        data = read_vrt(descriptor)
+    elif descriptor.suffix == ".xml":
+        data = read_isce_xml(descriptor)
+    else:
+        data = read_envi(_raw_data_path(descriptor))[0]
+    if data.ndim != 2 or data.dtype.kind != "c":
+        raise ValueError(f"{descriptor}: an SLC must be one complex band (CFloat32 / CFLOAT / ENVI data "
+                         f"type 6), got {'%d bands of ' % data.shape[0] if data.ndim == 3 else ''}{data.dtype}")
+    return data if mmap else np.array(data, dtype=np.complex64)  # a native-order copy
+
+
+def _raw_meta(fmt: str):
+    def read_meta(descriptor: Path):
+        data = _raw_data_path(descriptor)
+        found = _raw_descriptors(data)
+        if found and found[0] != descriptor:  # another descriptor of the same image reads it
+            return []
+        tags: dict = {}
+        for d in reversed(found):  # the first descriptor's values win
+            tags.update(_raw_tags(d))
+        image = _raw_image(descriptor)
+        meta = _tagged_meta(descriptor, data, tags, image.shape, fmt, f"{descriptor.suffix[1:]} metadata",
+                            named=data)
+        named = date_from_name(data)
+        if named is not None and named != meta.time.astype("datetime64[D]"):
+            raise ValueError(f"{descriptor}: the file name says {named} but the metadata say "
+                             f"{meta.time.astype('datetime64[D]')} (field 'ACQUISITION_TIME')")
+        return [meta]
+    return read_meta
+
+
+def _raw_data(meta: SlcMeta) -> np.ndarray:
+    return _raw_image(meta.path, mmap=False)
+
+
+def write_slc_raw(path, data: np.ndarray, time=None, azimuth_spacing_m: float | None = None,
+                  range_spacing_m: float | None = None, heading_deg: float | None = None,
+                  incidence_deg: float | None = None, descriptors=(".vrt", ".xml")) -> Path:
+    """Write a complex SLC (azimuth, range) as ISCE2 does: little-endian complex64 raw ``path``
+    (e.g. ``20170608.slc``) and the ``descriptors`` beside it — ``.vrt`` (GDAL VRTRawRasterBand),
+    ``.xml`` (ISCE image), ``.hdr`` (ENVI) — each holding the given metadata (the GeoTIFF tag
+    keys; None values are left out)."""
+    from xml.sax.saxutils import escape
+
+    from .envi import EnviHeader, write_envi_header
+
+    data = np.asarray(data)
+    if data.ndim != 2:
+        raise ValueError(f"{path}: data must be 2-D (azimuth, range), got {data.shape}")
+    unknown = sorted(set(descriptors) - set(RAW_DESCRIPTORS))
+    if unknown:
+        raise ValueError(f"descriptors: {unknown} not among {list(RAW_DESCRIPTORS)}")
+    values = {"ACQUISITION_TIME": None if time is None else str(np.datetime64(time, "s")),
+              "AZIMUTH_PIXEL_SPACING": azimuth_spacing_m, "RANGE_PIXEL_SPACING": range_spacing_m,
+              "HEADING": heading_deg, "INCIDENCE_ANGLE": incidence_deg}
+    tags = {k: v if isinstance(v, str) else repr(float(v)) for k, v in values.items() if v is not None}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.ascontiguousarray(data, "<c8").tofile(path)
+    rows, cols = data.shape
+    if ".vrt" in descriptors:
+        meta = "".join(f'    <MDI key="{k}">{escape(v)}</MDI>\n' for k, v in tags.items())
+        path.with_name(path.name + ".vrt").write_text(
+            f'<VRTDataset rasterXSize="{cols}" rasterYSize="{rows}">\n'
+            + (f"  <Metadata>\n{meta}  </Metadata>\n" if tags else "")
+            + '  <VRTRasterBand dataType="CFloat32" band="1" subClass="VRTRawRasterBand">\n'
+            f'    <SourceFilename relativeToVRT="1">{escape(path.name)}</SourceFilename>\n'
+            f"    <ByteOrder>LSB</ByteOrder>\n    <ImageOffset>0</ImageOffset>\n"
+            f"    <PixelOffset>8</PixelOffset>\n    <LineOffset>{8 * cols}</LineOffset>\n"
+            "  </VRTRasterBand>\n</VRTDataset>\n")
+    if ".xml" in descriptors:
+        props = {"file_name": path.name, "width": cols, "length": rows, "number_bands": 1,
+                 "data_type": "CFLOAT", "scheme": "BIP", "byte_order": "l", "image_type": "slc",
+                 **{k.lower(): v for k, v in tags.items()}}
+        body = "".join(f'  <property name="{k}"><value>{escape(str(v))}</value></property>\n'
+                       for k, v in props.items())
+        path.with_name(path.name + ".xml").write_text(f"<imageFile>\n{body}</imageFile>\n")
+    if ".hdr" in descriptors:
+        write_envi_header(path.with_name(path.name + ".hdr"),
+                          EnviHeader(cols, rows, 1, 6, "bip", 0, description="gfjax SLC",
+                                     extra=tuple((k.lower().replace("_", " "), v) for k, v in tags.items())))
+    return path
+
+
+register_slc_format(SlcFormat("isce", ("*.slc.vrt", "*.slc.full.vrt", "*.slc.xml", "*.slc.full.xml"),
+                              _raw_meta("isce"), _raw_data))
+register_slc_format(SlcFormat("envi", ("*.slc.hdr", "*.slc.full.hdr"), _raw_meta("envi"), _raw_data))
+
+
+# --- HDF5 stacks (gfjax.io.hdf5_stack) -------------------------------------------------------
+def _hdf5_meta(path: Path) -> list[SlcMeta]:
+    import h5py
+
+    from .hdf5_stack import slc_stack_info
+
+    info = slc_stack_info(path)
+    with h5py.File(path, "r") as f:
+        tags = _known_tags((k, v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items())
+    tags.pop("ACQUISITION_TIME", None)  # the times are /dates (or the per-date dataset names)
+    return [_tagged_meta(path, path, tags, info.shape[1:], "hdf5", "HDF5 attribute", index=i, time=t)
+            for i, t in enumerate(info.dates)]
+
+
+def _hdf5_data(meta: SlcMeta) -> np.ndarray:
+    from .hdf5_stack import read_slc_stack
+
+    slc, dates = read_slc_stack(meta.data_path, dates=[meta.time])
+    return slc[0]
+
+
+register_slc_format(SlcFormat("hdf5", ("*.slc.h5", "*.slc.hdf5"), _hdf5_meta, _hdf5_data))
