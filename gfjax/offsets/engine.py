@@ -20,6 +20,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from .kernels import ncc_surface, window_weights
+from .kernels_fast import block_bandwidth, coarse_search, fine_fit, smooth_decimate
 from .kernels_twostage import two_stage_ncc
 from .oversample import amplitude_block, window_amplitude
 from .quality import peak_covariance, surface_snr
@@ -28,6 +29,7 @@ from .refine import refine_peak
 HALO = 16        # original px around each block: keeps the FFT oversampling's wrap away
 _ROW_BUCKET = 32
 CPU_CHUNK = 16   # windows per vmapped chunk on CPU
+FAST_CPU_CHUNK = 64   # the same for the fast kernel (smaller working set per window)
 _COL_BUCKET = 128
 
 
@@ -47,6 +49,7 @@ class PassSpec(NamedTuple):
     batch_size: int | None
     shard: bool
     two_stage: bool = False
+    method: str = "accurate"
 
 
 def _axis_weights(n: int, weighting: str, sigma_fraction: float) -> np.ndarray:
@@ -95,6 +98,36 @@ def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float
     return jax.jit(program)
 
 
+@lru_cache(maxsize=64)
+def _fast_program(h: int, w: int, H: int, W: int, weighting: str, sigma: float, exclusion: float):
+    """Jitted vmap of the fast kernel (:mod:`.kernels_fast`) over chunks of windows; same
+    signature as :func:`_batch_program`'s programs (the weights argument is unused; the
+    reference block must hold each window's (H, W) area from its top-left). The smoothed,
+    decimated polyphase copies of both blocks are made once per call; each window's 3×3
+    fine-lag patch is cut from the secondary block where the coarse search points."""
+    ga, gr = _axis_weights(h, weighting, sigma), _axis_weights(w, weighting, sigma)
+    hc, wc = h // 2, w // 2
+    Hc, Wc = hc + (H - h) // 2, wc + (W - w) // 2
+    ga_c, gr_c = _axis_weights(hc, weighting, sigma), _axis_weights(wc, weighting, sigma)
+    lags = (H - h + 1, W - w + 1)
+
+    def one(ref_block, sec_block, ref_c, sec_c, bandwidth, rs, ss):
+        rc = jax.lax.dynamic_slice(ref_c, (rs[0] % 2, rs[1] % 2, rs[0] // 2, rs[1] // 2), (1, 1, Hc, Wc))[0, 0]
+        sc = jax.lax.dynamic_slice(sec_c, (ss[0] % 2, ss[1] % 2, ss[0] // 2, ss[1] // 2), (1, 1, Hc, Wc))[0, 0]
+        c = coarse_search(rc, sc, ga_c, gr_c, lags)
+        r = jax.lax.dynamic_slice(ref_block, (rs[0], rs[1]), (h, w))
+        p = jax.lax.dynamic_slice(sec_block, (ss[0] + c.centre[0] - 1, ss[1] + c.centre[1] - 1), (h + 2, w + 2))
+        res = fine_fit(r, p, c, ga, gr, bandwidth, lags, exclusion)
+        return res.lag, res.value, res.snr, res.cov, res.on_border
+    batched = jax.vmap(one, in_axes=(None, None, None, None, None, 0, 0))
+
+    def program(ref_block, sec_block, weights, rs, ss):
+        ref_c, sec_c = smooth_decimate(ref_block), smooth_decimate(sec_block)
+        bandwidth = block_bandwidth(ref_block)
+        return jax.lax.map(lambda x: batched(ref_block, sec_block, ref_c, sec_c, bandwidth, x[0], x[1]), (rs, ss))
+    return jax.jit(program)
+
+
 def _bucket(n: int, q: int) -> int:
     return int(math.ceil(n / q) * q)
 
@@ -109,10 +142,10 @@ def _crop(img: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -> np.ndarr
     return out
 
 
-def _chunk_size(n_devices: int, batch: int) -> int:
+def _chunk_size(n_devices: int, batch: int, fast: bool = False) -> int:
     """Windows per vmapped chunk: small on CPU (cache), the whole batch on accelerators."""
     if jax.default_backend() == "cpu":
-        return _bucket(CPU_CHUNK, n_devices)
+        return _bucket(FAST_CPU_CHUNK if fast else CPU_CHUNK, n_devices)
     return batch
 
 
@@ -122,7 +155,7 @@ def batch_size_for(spec: PassSpec, n_devices: int) -> int:
     if spec.batch_size is not None:
         b = spec.batch_size
     else:
-        os_ = spec.oversample
+        os_ = 1 if spec.method == "fast" else spec.oversample
         H = os_ * (spec.window[0] + 2 * spec.search[0])
         W = os_ * (spec.window[1] + 2 * spec.search[1])
         b = int(spec.memory_budget_mb * 2 ** 20 // (12 * 4 * H * W))
@@ -139,7 +172,8 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
     wa, wr = spec.window
     sa, sr = spec.search
     complex_input = np.iscomplexobj(ref)
-    os_ = spec.oversample if complex_input else 1
+    fast = spec.method == "fast"
+    os_ = spec.oversample if complex_input and not fast else 1
     h, w = os_ * wa, os_ * wr
     H, W = h + 2 * os_ * sa, w + 2 * os_ * sr
     out = {"offset": np.full((n, 2), np.nan, np.float32), "peak": np.full(n, np.nan, np.float32),
@@ -150,18 +184,21 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
     devices = jax.local_devices() if spec.shard else jax.local_devices()[:1]
     nd = len(devices)
     bsz = min(batch_size_for(spec, nd), _bucket(n, nd))
-    chunk = _chunk_size(nd, bsz)
+    chunk = _chunk_size(nd, bsz, fast)
     bsz = _bucket(bsz, chunk)
     uniform = spec.weighting == "uniform"
     weights = jnp.asarray(window_weights((h, w), spec.weighting, spec.weight_sigma))
     spacing = os_ / spec.subpixel_factor
     n_grid = 2 * int(math.ceil(spec.zoom_halfwidth * spec.subpixel_factor)) + 1
-    per_window = complex_input and spec.scope == "window"
-    program = _batch_program(h, w, H, W, uniform, spacing, n_grid,
-                             float(spec.snr_exclusion * os_), float(os_),
-                             os_ if per_window else 0, spec.deramp != "none",
-                             (spec.weighting, spec.weight_sigma, spec.zoom_halfwidth * os_)
-                             if spec.two_stage and os_ == 2 else None)
+    per_window = complex_input and spec.scope == "window" and not fast
+    if fast:
+        program = _fast_program(h, w, H, W, spec.weighting, spec.weight_sigma, float(spec.snr_exclusion))
+    else:
+        program = _batch_program(h, w, H, W, uniform, spacing, n_grid,
+                                 float(spec.snr_exclusion * os_), float(os_),
+                                 os_ if per_window else 0, spec.deramp != "none",
+                                 (spec.weighting, spec.weight_sigma, spec.zoom_halfwidth * os_)
+                                 if spec.two_stage and os_ == 2 else None)
     if nd > 1:
         mesh = jax.make_mesh((nd,), ("windows",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
@@ -173,7 +210,8 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
         pad = np.concatenate([idx, np.full(bsz - idx.size, idx[0])])
         rt, st = ref_tl[pad], sec_tl[pad]
         blocks, starts = [], []
-        for tl, size in ((rt, (wa, wr)), (st, (wa + 2 * sa, wr + 2 * sr))):
+        chip_size = (wa + 2 * sa, wr + 2 * sr)
+        for tl, size in ((rt, chip_size if fast else (wa, wr)), (st, chip_size)):
             r0 = int(tl[:, 0].min()) - HALO
             c0 = int(tl[:, 1].min()) - HALO
             shape = (_bucket(int(tl[:, 0].max()) + size[0] + HALO - r0, _ROW_BUCKET),

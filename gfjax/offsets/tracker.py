@@ -40,7 +40,10 @@ def _check_images(reference, secondary) -> tuple[np.ndarray, np.ndarray]:
 def _nodata_counts(img: np.ndarray, tl: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Number of NaN/inf/0 pixels in each box of ``size`` at top-left ``tl`` (N, 2), inside."""
     bad = (~np.isfinite(img)) | (img == 0)
-    sat = np.pad(bad.cumsum(0, dtype=np.int64).cumsum(1), ((1, 0), (1, 0)))
+    if not bad.any():                   # the common case: skip the summed-area table
+        return np.zeros(tl.shape[0], np.int64)
+    acc = np.int32 if img.size < 2 ** 31 else np.int64
+    sat = np.pad(bad.cumsum(0, dtype=acc).cumsum(1, dtype=acc), ((1, 0), (1, 0)))
     a, r = tl[:, 0], tl[:, 1]
     return sat[a + size[0], r + size[1]] - sat[a, r + size[1]] - sat[a + size[0], r] + sat[a, r]
 
@@ -92,7 +95,7 @@ def _pass_spec(opts: TrackingOptions, search, oversample) -> PassSpec:
     return PassSpec(tuple(opts.window), tuple(int(s) for s in search), oversample, opts.deramp,
                     opts.oversample_scope, opts.weighting, opts.weight_sigma, opts.subpixel_factor, opts.zoom_halfwidth,
                     min(opts.snr_exclusion, min(search) - 1), opts.memory_budget_mb,
-                    opts.batch_size, opts.shard, opts.two_stage)
+                    opts.batch_size, opts.shard, opts.two_stage, opts.method)
 
 
 def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, np.ndarray]:
@@ -114,8 +117,8 @@ def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, 
     nd_sec = _nodata_counts(sec, sec_tl[todo], tuple(size)) > limit * np.prod(size)
     flat[todo[nd_ref | nd_sec]] = q.NODATA
     todo = np.flatnonzero(flat == q.OK)
-    clean_ref = np.where(np.isfinite(ref), ref, 0).astype(ref.dtype)
-    clean_sec = np.where(np.isfinite(sec), sec, 0).astype(sec.dtype)
+    clean_ref, clean_sec = (x if np.isfinite(x).all() else np.where(np.isfinite(x), x, 0).astype(x.dtype)
+                            for x in (ref, sec))
     res = run_pass(clean_ref, clean_sec, ref_tl[todo], sec_tl[todo], _pass_spec(opts, search, oversample))
     out = {k: np.full((na * nr,) + v.shape[1:], np.nan, np.float32) for k, v in res.items() if k != "on_border"}
     for k in out:
