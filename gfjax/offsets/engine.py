@@ -20,7 +20,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from .kernels import ncc_surface, window_weights
-from .kernels_fast import block_bandwidth, coarse_search, fine_fit, smooth_decimate
+from .kernels_fast import coarse_search, fine_fit, smooth_decimate, tile_bandwidth
 from .kernels_twostage import two_stage_ncc
 from .oversample import amplitude_block, window_amplitude
 from .quality import peak_covariance, surface_snr
@@ -100,11 +100,12 @@ def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float
 
 @lru_cache(maxsize=64)
 def _fast_program(h: int, w: int, H: int, W: int, weighting: str, sigma: float, exclusion: float):
-    """Jitted vmap of the fast kernel (:mod:`.kernels_fast`) over chunks of windows; same
-    signature as :func:`_batch_program`'s programs (the weights argument is unused; the
-    reference block must hold each window's (H, W) area from its top-left). The smoothed,
-    decimated polyphase copies of both blocks are made once per call; each window's 3×3
-    fine-lag patch is cut from the secondary block where the coarse search points."""
+    """Jitted vmap of the fast kernel (:mod:`.kernels_fast`) over chunks of windows; the
+    signature of :func:`_batch_program`'s programs, with the peak model's bandwidths (2,)
+    (:func:`image_bandwidth`) in place of the weights. The reference block must hold each
+    window's (H, W) area from its top-left. The smoothed, decimated polyphase copies of both
+    blocks are made once per call; each window's 3×3 fine-lag patch is cut from the secondary
+    block where the coarse search points."""
     ga, gr = _axis_weights(h, weighting, sigma), _axis_weights(w, weighting, sigma)
     hc, wc = h // 2, w // 2
     Hc, Wc = hc + (H - h) // 2, wc + (W - w) // 2
@@ -121,11 +122,23 @@ def _fast_program(h: int, w: int, H: int, W: int, weighting: str, sigma: float, 
         return res.lag, res.value, res.snr, res.cov, res.on_border
     batched = jax.vmap(one, in_axes=(None, None, None, None, None, 0, 0))
 
-    def program(ref_block, sec_block, weights, rs, ss):
+    def program(ref_block, sec_block, bandwidth, rs, ss):
         ref_c, sec_c = smooth_decimate(ref_block), smooth_decimate(sec_block)
-        bandwidth = block_bandwidth(ref_block)
         return jax.lax.map(lambda x: batched(ref_block, sec_block, ref_c, sec_c, bandwidth, x[0], x[1]), (rs, ss))
     return jax.jit(program)
+
+
+def image_bandwidth(img: np.ndarray, tile: int = 64, max_tiles: int = 256) -> jax.Array:
+    """Peak-model bandwidths (B_azimuth, B_range) of the fast method for an image (complex or
+    amplitude; 0 = no data): :func:`kernels_fast.tile_bandwidth` of the amplitude of up to
+    ``max_tiles`` tiles of ``tile``² px spread evenly over it."""
+    t = min(tile, img.shape[0], img.shape[1])
+    na, nr = img.shape[0] // t, img.shape[1] // t
+    k = max(1, int(math.isqrt(max_tiles)))
+    ia = np.unique(np.linspace(0, na - 1, min(na, k)).astype(int)) * t
+    ir = np.unique(np.linspace(0, nr - 1, min(nr, k)).astype(int)) * t
+    tiles = np.stack([np.abs(img[a:a + t, r:r + t]) for a in ia for r in ir]).astype(np.float32)
+    return tile_bandwidth(jnp.asarray(tiles))
 
 
 def _bucket(n: int, q: int) -> int:
@@ -193,6 +206,7 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
     per_window = complex_input and spec.scope == "window" and not fast
     if fast:
         program = _fast_program(h, w, H, W, spec.weighting, spec.weight_sigma, float(spec.snr_exclusion))
+        weights = image_bandwidth(ref)
     else:
         program = _batch_program(h, w, H, W, uniform, spacing, n_grid,
                                  float(spec.snr_exclusion * os_), float(os_),
