@@ -30,6 +30,13 @@ class MsbasOptions:
     memory_budget_mb: working memory of one pixel block, MB (sets the block size). 1024.
     surface_gradients: path of the (2, ny, nx) surface-gradient raster (dh/dN, dh/dE) for
         dim = 4 (the pipeline may instead derive it from the DEM). Default None.
+    outlier_window: temporal screening before the inversion (screening.py): each map's rate is
+        compared with the running median of this many maps of its set before and after it;
+        0 = off (MSBAS v10 has none). Default 0.
+    outlier_max_deviation: rejection threshold of the screening, in robust standard deviations
+        (1.4826 × MAD) of the window. Default 4.
+    outlier_min_deviation_m: noise floor of the screening: a value is kept if it deviates by
+        less than this over its pair, m. Default 1.
     """
 
     dim: int = 3
@@ -45,6 +52,9 @@ class MsbasOptions:
     min_coverage: float = 0.0
     memory_budget_mb: float = 1024.0
     surface_gradients: Optional[str] = None   # path of a (2, ny, nx) (dh/dN, dh/dE) file, 4D
+    outlier_window: int = 0
+    outlier_max_deviation: float = 4.0
+    outlier_min_deviation_m: float = 1.0
 
     def validate(self) -> "MsbasOptions":
         """Raise ValueError naming the field for out-of-range values; returns self."""
@@ -66,6 +76,11 @@ class MsbasOptions:
             raise ValueError("msbas.reference_boxes must hold 4 numbers per box for 'boxes'")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"msbas.min_coverage must be in [0, 1], got {self.min_coverage}")
+        if self.outlier_window < 0:
+            raise ValueError(f"msbas.outlier_window must be >= 0 (0 = off), got {self.outlier_window}")
+        if self.outlier_max_deviation <= 0 or self.outlier_min_deviation_m < 0:
+            raise ValueError("msbas.outlier_max_deviation must be > 0 and msbas.outlier_min_deviation_m "
+                             f">= 0, got {self.outlier_max_deviation}, {self.outlier_min_deviation_m}")
         if not 0 < self.rcond < 1:
             raise ValueError(f"msbas.rcond must be in (0, 1), got {self.rcond}")
         return self

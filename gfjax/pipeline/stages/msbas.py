@@ -29,6 +29,25 @@ def select_maps(stack: xr.Dataset, min_coverage: float, ice_mask: np.ndarray) ->
     return stack.isel(map=np.flatnonzero(keep)), int((~keep).sum())
 
 
+def screen_stack(stack: xr.Dataset, opts) -> dict:
+    """Temporal outlier screening of the stack in place (``msbas.outlier_*``); counts."""
+    from gfjax.msbas.screening import temporal_outliers
+
+    if opts.outlier_window == 0:
+        return {"values": 0, "fraction": 0.0}
+    disp = stack["displacement"].values
+    bad = temporal_outliers(disp, stack["set_index"].values, stack["t_master"].values,
+                            stack["t_slave"].values, window=opts.outlier_window,
+                            max_deviation=opts.outlier_max_deviation,
+                            min_deviation_m=opts.outlier_min_deviation_m)
+    n_valid = int(np.isfinite(disp).sum())
+    disp[bad] = np.nan
+    n = int(bad.sum())
+    log.info("msbas: temporal screening rejected %d of %d values (%.2f %%)", n, n_valid,
+             100.0 * n / max(n_valid, 1))
+    return {"values": n, "fraction": round(n / max(n_valid, 1), 5)}
+
+
 def run_msbas(ctx) -> dict:
     from gfjax.geometry import surface_gradients
     from gfjax.io.netcdf import attach_grid
@@ -36,6 +55,7 @@ def run_msbas(ctx) -> dict:
     stack, dropped = select_maps(load_stack(ctx), opts.min_coverage, scene.ice_mask)
     if dropped:
         log.warning("msbas: %d maps dropped (ice coverage <= msbas.min_coverage=%g)", dropped, opts.min_coverage)
+    screened = screen_stack(stack, opts)
     gradients = None
     if opts.dim == 4:
         g_n, g_e = surface_gradients(scene.dem, grid.spacing, geo.dem_smoothing_m, geo.max_surface_slope)
@@ -60,7 +80,7 @@ def run_msbas(ctx) -> dict:
     ice = scene.ice_mask
     metrics = {"pixels": int(rank.size), "ice_pixels": int(ice.sum()), "epochs": int(ds.sizes["time"]),
                "intervals": int(ds.sizes["interval"]), "maps_used": int(stack.sizes["map"]),
-               "maps_dropped": dropped, "lam": lam, "dim": opts.dim, "order": opts.order,
+               "maps_dropped": dropped, "outliers_rejected": screened, "lam": lam, "dim": opts.dim, "order": opts.order,
                "rank": {"max_possible": int(ds.sizes["interval"] * opts.dim),
                         "median_on_ice": float(np.median(rank[ice])), "min_on_ice": int(rank[ice].min()),
                         "full_rank_fraction_on_ice": float((rank[ice] == rank.max()).mean())},
