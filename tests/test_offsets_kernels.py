@@ -189,3 +189,17 @@ def test_median_outliers_oracle():
     nb = az[2:7, 2:7]
     med = np.median(nb)
     assert abs(az[4, 4] - med) > max(4 * 1.4826 * np.median(np.abs(nb - med)), 0.5)
+
+
+def test_nanmedian_rows_equals_numpy():
+    import warnings
+
+    from gfjax.offsets.quality import _nanmedian_rows
+    rng = np.random.default_rng(6)
+    for n in (1, 2, 5, 24, 25):
+        x = rng.normal(size=(400, n))
+        x[rng.random(x.shape) < 0.4] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.nanmedian(x, axis=-1)
+        np.testing.assert_array_equal(_nanmedian_rows(x), want)

@@ -138,7 +138,10 @@ def image_bandwidth(img: np.ndarray, tile: int = 64, max_tiles: int = 256) -> ja
     ia = np.unique(np.linspace(0, na - 1, min(na, k)).astype(int)) * t
     ir = np.unique(np.linspace(0, nr - 1, min(nr, k)).astype(int)) * t
     tiles = np.stack([np.abs(img[a:a + t, r:r + t]) for a in ia for r in ir]).astype(np.float32)
-    return tile_bandwidth(jnp.asarray(tiles))
+    return _tile_bandwidth(jnp.asarray(tiles))
+
+
+_tile_bandwidth = jax.jit(tile_bandwidth)
 
 
 def _bucket(n: int, q: int) -> int:
@@ -198,7 +201,8 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
     nd = len(devices)
     bsz = min(batch_size_for(spec, nd), _bucket(n, nd))
     chunk = _chunk_size(nd, bsz, fast)
-    bsz = _bucket(bsz, chunk)
+    # as many batches as the budget needs, evened out (not a full last batch of padding)
+    bsz = _bucket(int(math.ceil(n / math.ceil(n / bsz))), chunk)
     uniform = spec.weighting == "uniform"
     weights = jnp.asarray(window_weights((h, w), spec.weighting, spec.weight_sigma))
     spacing = os_ / spec.subpixel_factor

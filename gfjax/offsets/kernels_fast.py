@@ -77,7 +77,10 @@ def sinc2(x: jax.Array) -> jax.Array:
     """Main lobe of sinc²: (sin πx / πx)² for |x| < 1, 0 beyond (float32). The sidelobes (≤ 4.7 %
     of the peak, below the NCC noise of a 64² window) are left out of the peak model: with them,
     a peak beyond the samples fits three samples almost as well as the right one."""
-    return jnp.where(jnp.abs(x) < 1.0, jnp.square(jnp.sinc(x)), 0.0)
+    px = np.float32(np.pi) * x
+    safe = jnp.where(px == 0, np.float32(1.0), px)
+    s = jnp.where(px == 0, np.float32(1.0), jnp.sin(safe) / safe)
+    return jnp.where(jnp.abs(x) < 1.0, s * s, 0.0)
 
 
 def bandwidth_from_rho(rho: jax.Array) -> jax.Array:

@@ -52,6 +52,16 @@ def peak_covariance(ncc: jax.Array, integer_lag: jax.Array, peak: jax.Array, snr
     return jnp.where(ok, cov, jnp.nan).astype(jnp.float32)
 
 
+def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=-1)`` without its warnings, for many short rows: one sort (NaN
+    last), then the middle of each row's finite values (NaN where there are none)."""
+    s = np.sort(x, axis=-1)
+    k = np.sum(np.isfinite(x), axis=-1)
+    lo = np.take_along_axis(s, np.maximum((k - 1) // 2, 0)[..., None], axis=-1)[..., 0]
+    hi = np.take_along_axis(s, (k // 2)[..., None], axis=-1)[..., 0]
+    return np.where(k > 0, 0.5 * (lo + hi), np.nan)
+
+
 def median_outliers(azimuth: np.ndarray, range_: np.ndarray, size: int, max_deviation: float,
                     min_deviation: float, min_neighbours: int) -> np.ndarray:
     """Boolean grid: True where an offset (NaN = already rejected) deviates from the median of
@@ -67,11 +77,8 @@ def median_outliers(azimuth: np.ndarray, range_: np.ndarray, size: int, max_devi
         win = sliding_window_view(padded, (size, size)).reshape(*comp.shape, size * size)
         count = np.sum(np.isfinite(win), axis=-1) - np.isfinite(comp)
         with np.errstate(all="ignore"):
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                med = np.nanmedian(win, axis=-1)
-                mad = np.nanmedian(np.abs(win - med[..., None]), axis=-1)
+            med = _nanmedian_rows(win)
+            mad = _nanmedian_rows(np.abs(win - med[..., None]))
         thresh = np.maximum(max_deviation * 1.4826 * mad, min_deviation)
         bad = np.isfinite(comp) & (count >= min_neighbours) & (np.abs(comp - med) > thresh)
         out |= bad
