@@ -42,9 +42,11 @@ def test_dense_offsets_agree_with_isce3(shared_data):
     golden = np.stack([isce3.azimuth_offset.values, isce3.range_offset.values], -1)
     diff = np.abs(ours - golden)
     # ISCE3's own tolerance: mean |Δ| < 0.02 px and |Δ| ≤ 0.1 px per window. ISCE3's estimates
-    # scatter more than ours (σ 0.026 vs 0.016 px about their means): in the one or two windows
-    # where its value is a ≥ 4σ outlier the difference reaches 0.11 px, so the per-window bound
-    # is held for 98 % of the 312 values and 0.125 px for all of them.
+    # scatter more than ours (σ 0.026 vs 0.016 px about their means): in the one window where its
+    # value is a 4.5σ outlier (range, window (6, 10): ISCE3 −0.133 px, ours −0.021 px, both
+    # means −0.008) the difference is 0.111 px whatever our settings (two_stage, subpixel_factor
+    # 128, zoom_halfwidth 0.5, oversample_scope, deramp, weighting, method "fast": 0.108–0.113),
+    # so the per-window bound is held for 98 % of the 312 values and 0.125 px for all of them.
     assert diff.mean() < 0.02, diff.mean()
     assert np.abs((ours - golden).mean(axis=(0, 1))).max() < 0.02
     assert np.mean(diff <= 0.1) >= 0.98, np.sort(diff.ravel())[-5:]
@@ -53,3 +55,21 @@ def test_dense_offsets_agree_with_isce3(shared_data):
     ratio_snr = np.median(ds.snr.values / isce3.snr.values)
     ratio_cov = np.median(ds.cov_azimuth.values / isce3.cov_azimuth.values)
     assert 0.5 < ratio_snr < 2.0 and 0.5 < ratio_cov < 2.0, (ratio_snr, ratio_cov)
+
+
+@pytest.mark.shared
+def test_fast_method_agrees_with_isce3(shared_data):
+    """method="fast" (amplitude at the original sampling, no ×2 oversampling) on the same pair:
+    within ISCE3's per-window tolerance almost everywhere, a little noisier than the default."""
+    folder = shared_data / "peers" / "isce3_ampcor"
+    if not folder.is_dir():
+        pytest.skip(f"ISCE3 ampcor golden data not found at {folder}")
+    ref, sec, isce3 = _read(folder)
+    ds = track_offsets(ref, sec, method="fast", **ISCE3).isel(azimuth=slice(0, 13), range=slice(0, 12))
+    assert ds.valid.all()
+    ours = np.stack([ds.azimuth_offset.values, ds.range_offset.values], -1)
+    golden = np.stack([isce3.azimuth_offset.values, isce3.range_offset.values], -1)
+    diff = np.abs(ours - golden)
+    assert diff.mean() < 0.03, diff.mean()
+    assert np.abs((ours - golden).mean(axis=(0, 1))).max() < 0.02
+    assert np.mean(diff <= 0.1) >= 0.98 and diff.max() <= 0.125, np.sort(diff.ravel())[-5:]
