@@ -27,14 +27,16 @@ at the original sampling. Here the amplitude is correlated at the original sampl
 Per 64² window (search ±8) this costs ≈ 3 FFTs of 40² and 9 dot products of 64², against 3 FFTs
 of 80² for a full surface at the original sampling, or 160² at ×2. Accuracy on speckle at
 coherence 0.8 (64² windows, bandwidth 0.85): ≈ 0.02–0.035 px rms per axis, against ≈ 0.2 px for
-a parabola on the same surface and ≈ 0.008 px for the ×2 accurate path. The price of the coarse
-search: it sees a quarter of the samples, so it needs a stronger correlation than a full-
-resolution search (≥ 95 % of the windows found at coherence ≥ 0.6, about half at 0.5), and the
-SNR is that of the coarse surface (peak² / mean square away from it, ≈ 0.1× the ×2 path's;
-pure-noise windows stay below ≈ 20, true matches at coherence 0.8 ≈ 150). The covariance is the
-inverse Fisher information of the two 1-D fits (cross term 0), with the noise of one NCC sample
-taken from the coarse surface scaled by the ratio of the effective sample counts; on speckle it
-is within a factor 2 of the empirical variance (below it).
+a parabola on the same surface and ≈ 0.008 px for the ×2 accurate path; at lower coherence the
+fit's tails grow (coherence 0.5: 99th percentile ≈ 0.45 px, the side of the peak mistaken).
+The price of the coarse search: it sees a quarter of the samples, so it needs a stronger
+correlation than a full-resolution search (on 64² windows ≈ all windows found at coherence
+≥ 0.5, about half at 0.4, where the accurate path finds all). The SNR is the integer peak's
+NCC² over the noise power of one full-resolution NCC sample, estimated as the coarse surface's
+mean square away from its peak × the ratio of the effective sample counts (≈ 1/4): pure-noise
+windows stay below ≈ 17 as with the accurate path, true matches get ≈ 0.2–0.35× its SNR. The
+covariance is the inverse Fisher information of the two 1-D fits (cross term 0) with that noise;
+on speckle it is within a factor 2 of the empirical variance (below it).
 """
 from __future__ import annotations
 
@@ -272,13 +274,15 @@ def fine_fit(template: jax.Array, patch: jax.Array, coarse: Coarse, ga: np.ndarr
     # border: the full-resolution integer peak on the edge of the search range
     ia, ir = ca - 1 + ka, cr - 1 + kr
     on_border = (ia <= 0) | (ia >= La - 1) | (ir <= 0) | (ir >= Lr - 1)
-    # SNR of the coarse surface (its own peak and noise: a noise maximum cannot borrow a high
-    # value from the fine fit); covariance of the two 1-D fits from their Fisher information,
-    # the noise of one fine NCC sample being the coarse surface's noise power × the ratio of
-    # the effective sample counts (≈ 1/4)
-    snr = surface_snr(coarse.ncc, coarse.peak, coarse_value, exclusion / 2.0)
+    # SNR: the integer peak's NCC² over the noise power of one full-resolution NCC sample, taken
+    # as the coarse surface's (mean square away from its peak) × the ratio of the effective
+    # sample counts (≈ 1/4): an estimate of the full-resolution surface's SNR (pure noise: ≲ 17,
+    # as for the accurate path). Covariance of the two 1-D fits from their Fisher information
+    # with that noise.
+    snr_c = surface_snr(coarse.ncc, coarse.peak, coarse_value, exclusion / 2.0)
     n_fine = float(np.sum(ga)) ** 2 / float(np.sum(ga * ga)) * float(np.sum(gr)) ** 2 / float(np.sum(gr * gr))
-    noise = coarse_value * coarse_value / snr * (coarse.n_eff / n_fine)
+    noise = coarse_value * coarse_value / snr_c * (coarse.n_eff / n_fine)
+    snr = best * best / noise
     va = fit_variance(ba, da, value, noise)
     vr = fit_variance(br, dr, value, noise)
     cov = jnp.stack([va, vr, jnp.zeros_like(va)])

@@ -40,9 +40,11 @@ class TrackingOptions:
     8) it is ≈ 5× faster than "accurate" and faster than OpenCV matchTemplate + parabola
     (autoRIFT's core) at 1/7 of its error: ≈ 0.027 px rms at coherence 0.8 against 0.2 px
     (OpenCV) and 0.008 px ("accurate"). Its integer search sees a quarter of the samples, so it
-    needs a stronger correlation ("accurate" finds ~all windows at coherence 0.4, "fast" ≥ 95 %
-    only from 0.6); its SNR is the coarse surface's (≈ 0.1× the "accurate" values; pure noise
-    ≲ 20, so min_snr 25 still applies) and its covariance comes from the fit's Fisher
+    needs a stronger correlation (64² windows: "accurate" finds ~all windows at coherence 0.4,
+    "fast" about half; both ~all from 0.5), and its sub-pixel estimate degrades faster at low
+    coherence. Its SNR is the integer peak's over a full-resolution noise level estimated from
+    the coarse surface (pure noise ≲ 17 as for "accurate", so min_snr applies unchanged; true
+    matches ≈ 0.2–0.35× the "accurate" values) and its covariance comes from the fit's Fisher
     information (cross term 0)."""
     oversample: int = 2
     """FFT oversampling factor of the images before taking amplitude: 1 or 2 (complex SLC input
