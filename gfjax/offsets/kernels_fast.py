@@ -165,6 +165,8 @@ class Coarse(NamedTuple):
     ncc: jax.Array        # (Sa + 1, Sr + 1) coarse NCC surface (coarse lag k = lag 2k)
     peak: jax.Array       # (2,) int32 coarse integer peak
     n_eff: jax.Array      # () effective number of samples of the coarse weights, (Σg)²/Σg²
+    ref_mean: jax.Array   # () weighted mean of the coarse template
+    sec_mean: jax.Array   # () mean of the coarse chip
 
 
 def coarse_search(coarse_template: jax.Array, coarse_chip: jax.Array, ga_c: np.ndarray,
@@ -186,10 +188,12 @@ def coarse_search(coarse_template: jax.Array, coarse_chip: jax.Array, ga_c: np.n
     r = coarse_template[:Hc, :Wc] if coarse_template.shape != (Hc, Wc) else coarse_template
     if r.shape != (Hc, Wc):
         r = jnp.pad(r, ((0, Hc - r.shape[0]), (0, Wc - r.shape[1])))
-    rm = r - jnp.sum(g * r) / n
+    ref_mean = jnp.sum(g * r) / n
+    rm = r - ref_mean
     t = g * rm
     e_ref = jnp.sum(t * rm)
-    s = coarse_chip - jnp.mean(coarse_chip)
+    sec_mean = jnp.mean(coarse_chip)
+    s = coarse_chip - sec_mean
     spec = jnp.fft.rfft2(jnp.stack([t, s]))
     num = jnp.fft.irfft2(jnp.conj(spec[0]) * spec[1], s=(Hc, Wc))[:Lac, :Lrc]
     Ma, Mr = jnp.asarray(shift_matrix(ga_c, Lac)), jnp.asarray(shift_matrix(gr_c, Lrc))
@@ -212,31 +216,40 @@ def coarse_search(coarse_template: jax.Array, coarse_chip: jax.Array, ga_c: np.n
     centre = jnp.stack([jnp.clip(jnp.round(est[0]).astype(jnp.int32), 1, max(La - 2, 1)),
                         jnp.clip(jnp.round(est[1]).astype(jnp.int32), 1, max(Lr - 2, 1))])
     n_eff = float(np.sum(ga_c)) ** 2 / float(np.sum(ga_c * ga_c)) * float(np.sum(gr_c)) ** 2 / float(np.sum(gr_c * gr_c))
-    return Coarse(centre, ncc, jnp.stack([ia, ir]).astype(jnp.int32), jnp.float32(n_eff))
+    return Coarse(centre, ncc, jnp.stack([ia, ir]).astype(jnp.int32), jnp.float32(n_eff), ref_mean, sec_mean)
 
 
-def _sum_products(t: jax.Array, patch: jax.Array) -> jax.Array:
-    """(3, 3) sums Σ t · patch[a:a+h, b:b+w]: one variadic reduction (one pass over t, nine
-    accumulators; ≈ 2× faster on CPU than nine separate sums)."""
-    h, w = t.shape
-    ops = tuple(t * patch[a:a + h, b:b + w] for a in range(3) for b in range(3))
+def _sum_products(gr: jax.Array, r: jax.Array, patch: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """One pass (a variadic reduction, one accumulator per sum) over the weighted reference
+    ``gr`` = g·r (h, w): the (3, 3) sums Σ g r · patch[a:a+h, b:b+w], Σ g r and Σ g r · r.
+    About twice as fast on CPU as separate reductions."""
+    h, w = gr.shape
+    ops = tuple(gr * patch[a:a + h, b:b + w] for a in range(3) for b in range(3)) + (gr, gr * r)
     zero = np.float32(0.0)
-    sums = jax.lax.reduce(ops, (zero,) * 9, lambda x, y: tuple(u + v for u, v in zip(x, y)), (0, 1))
-    return jnp.stack(sums).reshape(3, 3)
+    sums = jax.lax.reduce(ops, (zero,) * len(ops), lambda x, y: tuple(u + v for u, v in zip(x, y)), (0, 1))
+    return jnp.stack(sums[:9]).reshape(3, 3), sums[9], sums[10]
 
 
-def fine_ncc(template: jax.Array, patch: jax.Array, ga: np.ndarray, gr: np.ndarray) -> jax.Array:
+def fine_ncc(template: jax.Array, patch: jax.Array, ga: np.ndarray, gr: np.ndarray,
+             offsets: tuple | None = None) -> jax.Array:
     """Weighted NCC (3, 3) of ``template`` (h, w) (weights ga ⊗ gr) with ``patch`` (h + 2, w + 2)
-    at lags 0, 1, 2 per axis; NaN where the patch is flat there."""
-    patch = patch - jnp.mean(patch)
+    at lags 0, 1, 2 per axis; NaN where the patch is flat there. ``offsets``: values near the
+    means of template and patch, subtracted first (float32 sums; NCC is offset-invariant);
+    None: their means.
+    Σ g (r − r̄) p_ab = Σ g r p_ab − r̄ Σ g p_ab: one pass over the template gives the
+    numerators and the template's statistics."""
+    if offsets is None:
+        offsets = (jnp.mean(template), jnp.mean(patch))
+    r = template - offsets[0]
+    patch = patch - offsets[1]
     g = jnp.asarray(np.outer(ga, gr).astype(np.float32))
     n = float(np.sum(ga)) * float(np.sum(gr))
-    rm = template - jnp.sum(g * template) / n
-    t = g * rm
-    e_ref = jnp.sum(t * rm)
-    num = _sum_products(t, patch)
+    num_raw, sr, srr = _sum_products(g * r, r, patch)
+    mean = sr / n
+    e_ref = jnp.maximum(srr - sr * mean, 0.0)
     Ma, Mr = jnp.asarray(shift_matrix(ga, 3)), jnp.asarray(shift_matrix(gr, 3))
     s1, s2 = _separable_sums(jnp.stack([patch, patch * patch]), Ma, Mr)
+    num = num_raw - mean * s1
     e_sec = jnp.maximum(s2 - s1 * s1 / n, 0.0)
     denom = jnp.sqrt(e_ref * e_sec)
     tiny = jnp.finfo(jnp.float32).tiny * 1e6
@@ -251,7 +264,7 @@ def fine_fit(template: jax.Array, patch: jax.Array, coarse: Coarse, ga: np.ndarr
     with ``bandwidth`` (B_azimuth, B_range) (:func:`tile_bandwidth`). ``lags`` = (2 Sa + 1,
     2 Sr + 1); ``exclusion``: SNR exclusion half width, px."""
     La, Lr = lags
-    ncc = fine_ncc(template, patch, ga, gr)
+    ncc = fine_ncc(template, patch, ga, gr, (coarse.ref_mean, coarse.sec_mean))
     # peak-shape fit per axis along the row/column through the 3×3 maximum (the fine integer
     # peak: the centre's other-axis line may be a pixel off the peak, i.e. mostly noise)
     ba, br = bandwidth[0], bandwidth[1]
