@@ -24,7 +24,8 @@ texture that moves with the ice), so the amplitude images show the glacier; it i
 C in the reference geometry, hence moves with the ice in the secondary.
 
 Decorrelation: each image is ``(signal + a·noise)/sqrt(1 + a²)`` with ``a² = (1 − γ)/γ`` (band-
-limited noise = C at far-away positions), γ = coherence · exp(−(Δt − 12 d)₊/decorrelation_days)
+limited noise = the speckle at far-away positions, modulated by each image's own backscatter —
+the secondary's moved with the ice), γ = coherence · exp(−(Δt − 12 d)₊/decorrelation_days)
 · exp(−strain/0.1) on ice (strain = norm of the horizontal displacement gradient, m/m), and
 γ = min(0.95, coherence + 0.1) · exp(−Δt/730 d) on rock; then white thermal noise of power
 ``noise``. Pairs are independent realisations, seeded by (seed, track, pair): deterministic.
@@ -273,7 +274,13 @@ def simulate_pair(scene, track_name: str, pair_index: int) -> tuple[np.ndarray, 
         amp = _upsample_nodes(a_n, field_.step, rows, n_rg)
         norm = 1.0 / np.sqrt(1.0 + amp * amp)
         noise1 = _rolled_rows(z, shift1, rows) * brightness[rows]
-        noise2 = _rolled_rows(z, shift2, rows) * brightness[rows]
+        # the decorrelated part of the secondary carries the secondary's backscatter, i.e. the
+        # texture moved with the ice (a stationary texture here would pull offsets towards 0)
+        moved_brightness = brightness[rows].copy()
+        if moving.any():
+            moved_brightness[moving] = map_coordinates(brightness, [pa[moving], pr[moving]], order=1,
+                                                       mode="nearest")
+        noise2 = _rolled_rows(z, shift2, rows) * moved_brightness
         ref[rows] = (c[rows] + amp * noise1) * norm
         sec[rows] = (moved + amp * noise2) * norm
         del moved, noise1, noise2
