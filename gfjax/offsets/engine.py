@@ -29,7 +29,7 @@ from .refine import refine_peak
 HALO = 16        # original px around each block: keeps the FFT oversampling's wrap away
 _ROW_BUCKET = 32
 CPU_CHUNK = 16   # windows per vmapped chunk on CPU
-FAST_CPU_CHUNK = 64   # the same for the fast kernel (smaller working set per window)
+FAST_CPU_CHUNK = 128   # the same for the fast kernel (smaller working set per window)
 _COL_BUCKET = 128
 
 
