@@ -36,10 +36,11 @@ class TrackingOptions:
     exact NCC at the 3×3 full-resolution lags around it, sub-pixel peak by fitting the
     amplitude peak's shape sinc²(B τ), B from the reference's lag-1 autocorrelation; see
     ``gfjax.offsets.kernels_fast``). "fast" ignores oversample, oversample_scope, deramp,
-    two_stage, subpixel_factor and zoom_halfwidth. On CPU (2048² speckle, 64² windows, search
-    8) it is ≈ 5× faster than "accurate" and faster than OpenCV matchTemplate + parabola
-    (autoRIFT's core) at 1/7 of its error: ≈ 0.027 px rms at coherence 0.8 against 0.2 px
-    (OpenCV) and 0.008 px ("accurate"). Its integer search sees a quarter of the samples, so it
+    two_stage, subpixel_factor and zoom_halfwidth. On CPU (benchmarks/offsets.py: 2048²
+    speckle, 64² windows, step (8, 32), search 8) it is ≈ 8× faster than "accurate" and ≈ 1.7×
+    faster than OpenCV matchTemplate + parabola (autoRIFT's core; one core each, up to ≈ 2.4×
+    when JAX gets the second core) at 1/7 of its error: ≈ 0.027 px rms at coherence 0.8 against
+    0.2 px (OpenCV) and 0.008 px ("accurate"). Its integer search sees a quarter of the samples, so it
     needs a stronger correlation (64² windows: "accurate" finds ~all windows at coherence 0.4,
     "fast" about half; both ~all from 0.5), and its sub-pixel estimate degrades faster at low
     coherence. Its SNR is the integer peak's over a full-resolution noise level estimated from
