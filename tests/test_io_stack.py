@@ -164,6 +164,40 @@ def test_precomputed_offsets_layout(scene, tmp_path):
         load_stack(root, tracks=["T065"])
 
 
+def test_precomputed_ampcor_offsets_layout(scene, tmp_path):
+    """PyCuAmpcor dense offsets (offsets/YYYYMMDD_YYYYMMDD/dense_offsets …) next to GAMMA ones."""
+    import xarray as xr
+
+    from gfjax.io.ampcor import write_dense_offsets
+    from gfjax.io.gamma_offsets import write_offsets_dataset
+
+    root = write_stack(scene, tmp_path / "offs", images="params")
+    days = [day_name(t) for t in scene.tracks["T065"].times]
+    rng = np.random.default_rng(0)
+    dims = ("azimuth", "range")
+    ds = xr.Dataset({v: (dims, rng.normal(size=(4, 6)).astype(np.float32))
+                     for v in ("azimuth_offset", "range_offset", "snr")},
+                    coords={"azimuth": 7.5 + 8.0 * np.arange(4), "range": 23.5 + 16.0 * np.arange(6)},
+                    attrs={"window": [16, 48], "step": [8, 16], "first_window": [0, 0]})
+    ds["azimuth_offset"][0, 0] = np.nan
+    offsets = root / "T065" / "offsets"
+    write_dense_offsets(ds, offsets / f"{days[0]}_{days[2]}")
+    write_offsets_dataset(ds, offsets / f"{days[0]}_{days[1]}")
+    st = load_stack(root, tracks=["T065"])
+    assert st.tracks["T065"].pairs == [(0, 1), (0, 2)]
+    got = st.precomputed_offsets("T065", 1)
+    for v in ("azimuth_offset", "range_offset", "snr"):
+        np.testing.assert_array_equal(got[v].values, ds[v].values)
+    np.testing.assert_array_equal(got["range"].values, ds["range"].values)
+    assert got.attrs["window"] == [16, 48] and got.attrs["step"] == [8, 16]
+    assert got["reason"].values[0, 0] == 4 and got["reason"].values[1, 1] == 0
+    assert np.isnan(got["cov_range"].values).all() and "valid" not in got
+    assert set(got.data_vars) == set(st.precomputed_offsets("T065", 0).data_vars)
+    write_dense_offsets(ds, offsets / f"{days[0]}_{days[1]}")
+    with pytest.raises(StackError, match="also has offsets"):
+        load_stack(root, tracks=["T065"])
+
+
 def test_geotiff_slcs_and_outline(scene, date_stack):
     """Another registered format (GeoTIFF SLCs) and an ice outline instead of a mask raster."""
     from gfjax.io.gamma import read_slc

@@ -1,7 +1,8 @@
 """Your own data through ``python -m gfjax.run +experiment=stack``: a stack written by
 experiments/make_stack.py (GAMMA SLCs, LUTs, DEM, grid) gives exactly the offsets and time series
 of the in-memory synthetic run of the same scene; so does a stack of precomputed GAMMA offsets
-(written by that run with output.gamma_offsets=true). Data sources that cannot work stop before
+(written by that run with output.gamma_offsets=true), or of ISCE / PyCuAmpcor dense offsets
+(output.ampcor_offsets=true). Data sources that cannot work stop before
 any stage with a message naming what is wrong."""
 import json
 import os
@@ -20,8 +21,9 @@ SCENE = ["scene.pixel_scale=8", "scene.grid_spacing_m=400", "geometry.grid_spaci
          "scene.start=2017-06-01", "scene.end=2017-08-15", "scene.date_step=2"]
 MAKE = ["--pixel-scale", "8", "--grid-spacing-m", "400", "--start", "2017-06-01", "--end", "2017-08-15",
         "--date-step", "2"]
-COMMON = ["msbas.lam_candidates=[]", "msbas.select_lam=fixed", "products.animation=false",
-          "output.keep_intermediates=true"]
+# the settings where +experiment=muldrow and +experiment=stack differ, made equal
+COMMON = ["msbas.lam_candidates=[]", "msbas.select_lam=fixed", "msbas.lam=0.01", "msbas.outlier_window=0",
+          "offsets.weight_sigma=0.2", "products.animation=false", "output.keep_intermediates=true"]
 
 
 def gfjax(tmp, *args, check=True):
@@ -56,7 +58,7 @@ def assert_same_timeseries(a_dir, b_dir):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("stackrun")
-    gfjax(tmp, "+experiment=muldrow", *SCENE, *COMMON, "output.gamma_offsets=true")
+    gfjax(tmp, "+experiment=muldrow", *SCENE, *COMMON, "output.gamma_offsets=true", "output.ampcor_offsets=true")
     stack = make_stack(tmp / "stack")
     gfjax(tmp, "+experiment=stack", f"data.path={stack}", *COMMON)
     return tmp
@@ -102,6 +104,29 @@ def test_precomputed_gamma_offsets_skip_tracking(runs):
     assert rep["stages"]["offsets"]["pairs_tracked"] == 0
     synthetic = json.loads((runs / "muldrow" / "report.json").read_text())
     assert rep["validation"]["2017"] == synthetic["validation"]["2017"]
+
+
+@pytest.mark.slow
+def test_precomputed_ampcor_offsets_skip_tracking(runs):
+    """output.ampcor_offsets of the synthetic run (ISCE / PyCuAmpcor ENVI outputs, one folder per
+    pair) → <track>/offsets/ of a parameter-file stack: the same time series, nothing tracked."""
+    exported = runs / "muldrow" / "offsets_ampcor"
+    assert sorted(p.name for p in (exported / "T065").iterdir()) == ["20170608_20170702", "20170702_20170726"]
+    assert {"dense_offsets", "dense_offsets.hdr", "snr", "covariance", "correlation_peak"} <= {
+        p.name for p in (exported / "T065" / "20170608_20170702").iterdir()}
+    stack = make_stack(runs / "ampcor_stack", "--images", "params")
+    for track in ("T065", "T131"):
+        shutil.copytree(exported / track, stack / track / "offsets")
+    out = gfjax(runs, "+experiment=stack", f"data.path={stack}", *COMMON, "name=from_ampcor")
+    assert "4 pair(s) read from precomputed offsets" in out.stdout + out.stderr
+    assert_same_timeseries(runs / "muldrow", runs / "from_ampcor")
+    a, b = pair_files(runs / "muldrow"), pair_files(runs / "from_ampcor")
+    for name in a:  # the tracker's per-pair files, read back (reason: kept / NaN only)
+        x, y = xr.open_dataset(a[name]).load(), xr.open_dataset(b[name]).load()
+        for v in ("azimuth_offset", "range_offset", "snr", "peak", "cov_azimuth", "cov_range", "cov_cross"):
+            np.testing.assert_array_equal(x[v].values, y[v].values, err_msg=f"{name} {v}")
+    rep = json.loads((runs / "from_ampcor" / "report.json").read_text())
+    assert rep["stages"]["offsets"]["pairs_tracked"] == 0
 
 
 def test_data_sources_that_cannot_work_stop_first(tmp_path):

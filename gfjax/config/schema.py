@@ -43,6 +43,7 @@ class DataSource(str, Enum):
     synthetic = "synthetic"  # the simulated Muldrow scene (options in the `scene` section)
     stack = "stack"  # a folder of coregistered SLCs or GAMMA offsets (layout: gfjax/io/stack.py)
     asf = "asf"  # Sentinel-1 search and download from ASF (gfjax/io/asf.py; needs the network)
+    msbas = "msbas"  # MSBAS v10 inputs: data.path = header.txt (layout: gfjax/io/msbas_scene.py)
 
 
 @dataclass
@@ -115,6 +116,9 @@ class OutputConfig:
     # also write every pair's offsets as GAMMA files, offsets_gamma/<track>/<ref>_<sec>.offs/.ccp/.off
     # (the input layout of precomputed offsets); written when the geocode stage runs
     gamma_offsets: bool = False
+    # also write every pair's offsets as ISCE / PyCuAmpcor ENVI outputs (dense_offsets, snr, covariance,
+    # correlation_peak), offsets_ampcor/<track>/<ref>_<sec>/ (also an input layout of precomputed offsets)
+    ampcor_offsets: bool = False
 
 
 @dataclass

@@ -148,3 +148,23 @@ def write_dense_offsets(ds: xr.Dataset, folder, *, first_window=None, step=None,
         data = np.stack([ds[v].transpose("azimuth", "range").values.astype(np.float32) for v in variables])
         written[name] = write_envi(folder / name, data, interleave="bip", band_names=variables, extra=extra)
     return written
+
+
+def offsets_dataset(folder) -> xr.Dataset:
+    """A PyCuAmpcor output folder (headers carrying the window grid, as
+    :func:`write_dense_offsets` writes them) as the offsets stage's per-pair Dataset:
+    ``azimuth_offset``, ``range_offset``, ``snr``, ``peak``, ``cov_*`` (NaN when the output is
+    absent) and ``reason`` (0 kept, 4 = NaN offset); attributes ``window``, ``step``, ``source``."""
+    from .gamma_offsets import LOW_QUALITY, OK  # reason codes of gfjax.offsets.quality
+
+    ds = read_dense_offsets(folder)
+    nan = np.full(ds["azimuth_offset"].shape, np.nan, np.float32)
+    dims = ("azimuth", "range")
+    for var in ("snr", "peak", "cov_azimuth", "cov_range", "cov_cross"):
+        if var not in ds:
+            ds[var] = (dims, nan.copy(), {"units": UNITS[var]} if var in UNITS else {})
+    bad = np.isnan(ds["azimuth_offset"].values) | np.isnan(ds["range_offset"].values)
+    ds["reason"] = (dims, np.where(bad, LOW_QUALITY, OK).astype(np.int8))
+    ds = ds.drop_vars([v for v in ("valid", "prior_azimuth", "prior_range") if v in ds])
+    ds.attrs["source"] = f"PyCuAmpcor dense offsets {Path(folder).name}"
+    return ds

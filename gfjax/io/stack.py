@@ -25,6 +25,10 @@ Layout of ``<path>`` (``python -m gfjax.run +experiment=stack data.path=<path>``
                            or: precomputed offsets (GAMMA, :mod:`gfjax.io.gamma_offsets`) per
                            pair: read, not tracked; SLC parameter files (images not needed) in
                            the track folder give the dates and the geometry
+        offsets/YYYYMMDD_YYYYMMDD/dense_offsets (+ .hdr; snr, covariance, correlation_peak)
+                           or: precomputed ISCE / PyCuAmpcor dense offsets per pair (ENVI, headers
+                           carrying the window grid: :mod:`gfjax.io.ampcor`), read the same way;
+                           the two layouts may be mixed, one per pair
 
 A track folder is a sub-folder holding SLC metadata files (directly or in ``pairs/``). Its
 pairs are, in this order of precedence: the pairs in ``offsets/``, the folders in ``pairs/``,
@@ -63,7 +67,7 @@ class StackTrack:
     lut: tuple[np.ndarray, np.ndarray] = field(repr=False)
     pairs: list[tuple[int, int]] = field(default_factory=list)  # (i_ref, i_sec) into acquisitions
     pair_images: dict[int, tuple[SlcMeta, SlcMeta]] = field(default_factory=dict)  # pair → its two SLCs
-    offset_stems: dict[int, Path] = field(default_factory=dict)  # pair → GAMMA offsets file stem
+    offset_stems: dict[int, Path] = field(default_factory=dict)  # pair → its offsets (.offs file / ampcor folder)
 
     @property
     def times(self) -> np.ndarray:
@@ -149,9 +153,60 @@ class StackScene:
         stem = self._track(track_name).offset_stems.get(pair_index)
         if stem is None:
             return None
-        from .gamma_offsets import offsets_dataset
+        for layout in OFFSET_LAYOUTS.values():
+            if layout.owns(stem):
+                return layout.read(stem)
+        raise StackError(f"{stem}: not a precomputed offsets layout ({list(OFFSET_LAYOUTS)})")
 
-        return offsets_dataset(stem)
+
+# --- precomputed offsets layouts ---------------------------------------------------------------
+@dataclass(frozen=True)
+class OffsetLayout:
+    """One layout of precomputed offsets in ``<track>/offsets/``: ``find`` lists the pair
+    entries (named ``YYYYMMDD_YYYYMMDD``, optionally with a suffix), ``owns`` tells whether an
+    entry is of this layout, ``read`` gives the offsets stage's per-pair Dataset."""
+
+    find: object  # (offsets folder) -> list[Path]: one entry per pair
+    owns: object  # (entry) -> bool
+    read: object  # (entry) -> xarray.Dataset
+
+
+def _gamma_read(offs: Path):
+    from .gamma_offsets import offsets_dataset
+
+    return offsets_dataset(offs.with_suffix(""))
+
+
+def _ampcor_read(folder):
+    from .ampcor import offsets_dataset
+
+    try:
+        return offsets_dataset(folder)
+    except ValueError as err:
+        raise StackError(str(err)) from None
+
+
+OFFSET_LAYOUTS = {
+    "gamma": OffsetLayout(find=lambda d: sorted(p for p in d.glob("*.offs") if p.is_file()),
+                          owns=lambda p: p.suffix == ".offs", read=_gamma_read),
+    "ampcor": OffsetLayout(find=lambda d: sorted(p for p in d.glob("*") if (p / "dense_offsets").is_file()),
+                           owns=lambda p: (p / "dense_offsets").is_file(), read=_ampcor_read),
+}
+
+
+def _offset_entries(folder: Path) -> list[Path]:
+    """The pair entries of ``folder/offsets`` in every layout (one per pair, else StackError)."""
+    if not (folder / "offsets").is_dir():
+        return []
+    entries, seen = [], {}
+    for layout in OFFSET_LAYOUTS.values():
+        for entry in layout.find(folder / "offsets"):
+            days = _pair_days(entry)
+            if days in seen:
+                raise StackError(f"{entry}: pair {days[0]}_{days[1]} also has offsets {seen[days]}; keep one")
+            seen[days] = entry
+            entries.append(entry)
+    return entries
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -193,7 +248,7 @@ def _pair_folders(folder: Path) -> dict[tuple, tuple[SlcMeta, SlcMeta]]:
 def _load_track(folder: Path, grid: MapGrid, start, end) -> StackTrack:
     dated = find_acquisitions(folder)
     pair_dirs = _pair_folders(folder) if (folder / "pairs").is_dir() else {}
-    offsets = sorted((folder / "offsets").glob("*.offs")) if (folder / "offsets").is_dir() else []
+    offsets = _offset_entries(folder)
     by_day: dict = {}
     for m in dated + [m for pm in pair_dirs.values() for m in pm]:
         by_day.setdefault(m.time.astype("datetime64[D]"), m)
@@ -214,7 +269,7 @@ def _load_track(folder: Path, grid: MapGrid, start, end) -> StackTrack:
                 if day not in by_day:
                     raise StackError(f"{offs}: date {day} has no SLC parameter file in {folder}")
             if all(d in index for d in days):
-                found.append(((index[days[0]], index[days[1]]), offs.with_suffix("")))
+                found.append(((index[days[0]], index[days[1]]), offs))
         found.sort(key=lambda item: item[0])
         pairs, images, stems = [p for p, _ in found], {}, {k: s for k, (_, s) in enumerate(found)}
     elif pair_dirs:

@@ -1,5 +1,5 @@
 """The ``data`` section: which scene the stages work on (the synthetic Muldrow scene, a user's
-stack folder, or an ASF download), checked before any stage runs (:func:`preflight`).
+stack folder, MSBAS inputs, or an ASF download), checked before any stage runs (:func:`preflight`).
 
 The stages see one duck type (``scene.tracks``, ``grid``, ``dem``, ``ice_mask``,
 ``slc_pair``, ``pair_times``, each track's ``map_to_radar``); only the synthetic scene has a
@@ -46,8 +46,37 @@ def preflight(settings) -> None:
             raise ValueError(f"data.path: stack folder {data.path} not found")
         reference_products(settings)  # parse data.reference now: a bad entry fails before tracking
         return
+    if kind == "msbas":
+        _msbas_preflight(settings)
+        return
     if kind == "asf":
         _asf_preflight(data)
+
+
+# stages that a data source does not need (their outputs are not required upstream)
+NOT_NEEDED = {"msbas": frozenset({"scene", "offsets", "geocode"})}
+
+
+def stages_not_needed(settings) -> frozenset:
+    """Upstream stages the data source makes unnecessary (data.source=msbas: the maps exist)."""
+    return NOT_NEEDED.get(source(settings), frozenset())
+
+
+def _msbas_preflight(settings) -> None:
+    from gfjax.io.msbas_scene import dem_file
+
+    data = settings.data
+    if not data.path:
+        raise ValueError("data.path: the MSBAS header.txt is required with data.source=msbas "
+                         "(python -m gfjax.run +experiment=msbas_inputs data.path=/path/to/header.txt)")
+    header = Path(data.path).expanduser()
+    if not header.is_file():
+        raise ValueError(f"data.path: MSBAS header {data.path} not found")
+    dim = getattr(getattr(settings, "msbas", None), "dim", None)
+    if dim == 4 and dem_file(header.parent) is None:
+        raise ValueError(f"msbas.dim=4 needs a DEM (surface gradients): dem.tif (or dem + dem.par) on the maps' "
+                         f"grid in {header.parent}, next to the header; or set msbas.dim=3")
+    reference_products(settings)
 
 
 def _asf_preflight(data) -> None:
@@ -91,6 +120,11 @@ def open_scene(settings):
         log.info("reading the stack %s", data.path)
         return load_stack(Path(data.path).expanduser(), tracks=list(data.tracks) or None, start=data.start,
                           end=data.end)
+    if kind == "msbas":
+        from gfjax.io.msbas_scene import load_msbas_scene
+
+        log.info("reading the MSBAS inputs %s", settings.data.path)
+        return load_msbas_scene(Path(settings.data.path).expanduser())
     preflight(settings)
     raise ValueError(f"data.source={kind}: no scene")
 

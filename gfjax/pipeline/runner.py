@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gfjax.config.schema import to_settings
 from gfjax.pipeline.context import RunContext
-from gfjax.pipeline.data import preflight
+from gfjax.pipeline.data import preflight, stages_not_needed
 from gfjax.pipeline.parallel import Workers
 from gfjax.pipeline.provenance import atomic_write_json, atomic_write_text, provenance
 from gfjax.pipeline.resources import DiskTracker, disk_full_message, is_disk_full, peak_rss_mb
@@ -73,8 +73,10 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
             report["wall_time_s"] = round(time.perf_counter() - t_start, 3)
             atomic_write_json(report_path, report)
 
+    not_needed = stages_not_needed(settings)  # e.g. data.source=msbas: no tracking, no geocoding
     for stage in stages:
-        missing = [u for u in registry.upstream(stage.name) if u not in requested and not up_to_date(u)]
+        missing = [u for u in registry.upstream(stage.name)
+                   if u not in requested and u not in not_needed and not up_to_date(u)]
         if missing:
             hints = [registry.stages[u].missing_hint(ctx) for u in missing if registry.stages[u].missing_hint]
             raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "

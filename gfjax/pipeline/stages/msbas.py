@@ -18,6 +18,13 @@ log = logging.getLogger("gfjax")
 
 
 def load_stack(ctx) -> xr.Dataset:
+    """The geocoded map stack, or (data.source=msbas) the maps an MSBAS header lists."""
+    from gfjax.pipeline.data import source
+
+    if source(ctx.settings) == "msbas":
+        from gfjax.io.msbas_scene import map_stack
+
+        return map_stack(ctx.scene.inputs, ctx.grid)
     with xr.open_dataset(maps_path(ctx), engine="h5netcdf") as ds:
         return ds.load()
 
@@ -71,7 +78,11 @@ def run_msbas(ctx) -> dict:
         return {}
     ds = ds.assign_coords(time_utc=("time", datetime_from_decimal_year(ds["time"].values)))
     ds["time"].attrs.update(units="decimal years (MSBAS: y + (doy - 1 + s/86400) / days_in_year)")
-    prov = provenance(config=ctx.config, inputs=[str(maps_path(ctx).relative_to(ctx.workdir))])
+    from gfjax.pipeline.data import source
+
+    used = (str(ctx.settings.data.path) if source(ctx.settings) == "msbas"
+            else str(maps_path(ctx).relative_to(ctx.workdir)))
+    prov = provenance(config=ctx.config, inputs=[used])
     ds.attrs.update(netcdf_provenance_attrs(prov))
     ds.attrs.update(title="gfjax MSBAS time series", lam_used=lam, dropped_maps=dropped)
     path = ctx.path("products", "timeseries.nc")

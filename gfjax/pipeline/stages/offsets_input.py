@@ -1,5 +1,6 @@
 """Precomputed offsets as input of the offsets stage: the pairs for which the scene holds
-offsets (a stack's GAMMA ``.offs``/``.ccp``/``.off``, :mod:`gfjax.io.gamma_offsets`) are read
+offsets (a stack's GAMMA ``.offs``/``.ccp``/``.off``, :mod:`gfjax.io.gamma_offsets`, or ISCE /
+PyCuAmpcor dense offsets, :mod:`gfjax.io.ampcor`; layouts: ``gfjax.io.stack.OFFSET_LAYOUTS``) are read
 into the per-pair dataset layout the tracker writes — same variables, window-centre
 coordinates and attributes — instead of being tracked. Later stages cannot tell them apart."""
 from __future__ import annotations

@@ -81,7 +81,8 @@ def run_products(ctx) -> dict:
 
         paths = plot_products(ts, mean, flow, arrays, grid, scene.outline_xy,
                               None if fl is None else np.stack([fl.x, fl.y], 1),
-                              scene.dem, ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation)
+                              scene.dem if getattr(scene, "has_dem", True) else np.full(grid.shape, np.nan),
+                              ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation)
         figures = [str(q.relative_to(ctx.workdir)) for q in paths]
     val = metrics["validation"]
     rs = [v["r"] for v in val.values() if v.get("r") is not None]
