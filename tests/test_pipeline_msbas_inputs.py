@@ -1,6 +1,7 @@
-"""MSBAS v10 inputs as a data source (data.source=msbas, +experiment=msbas_inputs): the msbas and
-products stages run on the maps a header lists and give the in-memory inversion of the same maps;
-a missing header or (msbas.dim=4) DEM stops before any stage, naming what is missing."""
+"""MSBAS v10 inputs (data.source=msbas, +experiment=msbas_inputs) and HyP3 autoRIFT products
+(data.source=autorift, +experiment=autorift_inputs) as data sources: the msbas and products stages
+run on their maps and give the in-memory inversion of the same maps; a missing input or
+(msbas.dim=4) DEM stops before any stage, naming what is missing."""
 import os
 import subprocess
 import sys
@@ -75,7 +76,8 @@ def test_msbas_inputs_map_stack_layout(tmp_path):
     header = write_inputs(tmp_path / "msbas")
     scene = load_msbas_scene(header)
     assert scene.grid == GRID and scene.ice_mask.all() and not scene.has_dem
-    ds = map_stack(scene.inputs, scene.grid)
+    ds = scene.map_stack()
+    assert ds.identical(map_stack(read_msbas_inputs(header), GRID))
     assert ds["displacement"].dims == ("map", "y", "x") and ds.sizes["map"] == 16
     assert list(ds["set_track"].values) == ["T065_range", "T065_azimuth", "T131_range", "T131_azimuth"]
     assert list(ds["kind"].values[:4]) == ["range"] * 4 and list(ds["pair"].values[:4]) == [0, 1, 2, 3]
@@ -94,3 +96,49 @@ def test_msbas_inputs_that_cannot_work_stop_first(tmp_path):
     out = gfjax(tmp_path, "+experiment=msbas_inputs", f"data.path={header}", "msbas.dim=4", check=False)
     assert out.returncode != 0 and "msbas.dim=4 needs a DEM" in out.stderr
     assert not (tmp_path / "msbas_inputs" / "stages").exists()
+
+
+def write_granules(folder):
+    """Four consecutive 12-day HyP3-like pairs on a UTM grid (int16 m/yr, as HyP3 writes)."""
+    from test_io_formats_autorift import write_hyp3_like
+
+    folder.mkdir(parents=True)
+    yy, xx = np.mgrid[0:GRID.ny, 0:GRID.nx]
+    days = np.datetime64("2017-06-02", "D") + 12 * np.arange(5)
+    for k, (a, b) in enumerate(zip(days[:-1], days[1:])):
+        vx = (100.0 + 10 * xx + 7 * k).astype(np.float32)
+        vy = (-50.0 + 5 * yy - 3 * k).astype(np.float32)
+        vx[k, k] = np.nan
+        d1, d2, dc = (str(d).replace("-", "") + "T01:50:44.577283" for d in (a, b, a + 6))
+        write_hyp3_like(folder / f"S1_{k}.nc", vx, vy, epsg=GRID.epsg, x0=GRID.x0, y0=GRID.y0, spacing=GRID.spacing,
+                        info={"acquisition_date_img1": d1, "acquisition_date_img2": d2, "date_center": dc})
+    return folder
+
+
+def test_autorift_products_run_the_inversion_of_their_maps(tmp_path):
+    from gfjax import invert_maps
+    from gfjax.io.autorift import read_autorift
+    from gfjax.io.msbas_scene import load_autorift_scene
+
+    folder = write_granules(tmp_path / "granules")
+    scene = load_autorift_scene(folder)
+    assert scene.grid == GRID and scene.ice_mask.all()
+    stack = scene.map_stack()
+    assert stack.sizes["map"] == 8 and list(stack["set_track"].values) == ["autorift_north", "autorift_east"]
+    first = read_autorift(folder / "S1_0.nc")
+    dt = float(stack["t_slave"].values[0] - stack["t_master"].values[0])
+    np.testing.assert_allclose(stack["displacement"].values[4], first["vx"].values * dt, rtol=1e-6)
+    np.testing.assert_allclose(stack["displacement"].values[0], first["vy"].values * dt, rtol=1e-6)
+
+    gfjax(tmp_path, "+experiment=autorift_inputs", f"data.path={folder}", *COMMON)
+    got = xr.open_dataset(tmp_path / "autorift_inputs" / "products" / "timeseries.nc").load()
+    want = invert_maps(stack["displacement"].values, stack["set_index"].values, stack["t_master"].values,
+                       stack["t_slave"].values, stack["set_vector"].values, None, dim=3, order=1, lam=0.01)
+    for v in want.data_vars:
+        np.testing.assert_allclose(got[v].values, want[v].values, rtol=1e-6, atol=1e-7, err_msg=v)
+    east, vx = got["velocity_east"].values[0], first["vx"].values  # first interval, m/yr
+    ok = np.isfinite(east) & np.isfinite(vx)
+    assert ok.sum() == vx.size - 1
+    np.testing.assert_allclose(east[ok], vx[ok], rtol=0.02)  # the granules' flow comes back
+    out = gfjax(tmp_path, "+experiment=autorift_inputs", f"data.path={tmp_path / 'nothing'}", check=False)
+    assert out.returncode != 0 and "autoRIFT folder" in out.stderr and "not found" in out.stderr

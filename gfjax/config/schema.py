@@ -44,6 +44,7 @@ class DataSource(str, Enum):
     stack = "stack"  # a folder of coregistered SLCs or GAMMA offsets (layout: gfjax/io/stack.py)
     asf = "asf"  # Sentinel-1 search and download from ASF (gfjax/io/asf.py; needs the network)
     msbas = "msbas"  # MSBAS v10 inputs: data.path = header.txt (layout: gfjax/io/msbas_scene.py)
+    autorift = "autorift"  # HyP3 autoRIFT products: data.path = their folder (gfjax/io/msbas_scene.py)
 
 
 @dataclass

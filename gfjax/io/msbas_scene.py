@@ -26,7 +26,7 @@ from ..geometry.grid import MapGrid
 from .msbas_export import MsbasInputs, read_msbas_inputs
 from .stack_rasters import StackError, load_dem, load_flowline, load_ice
 
-__all__ = ["MsbasScene", "dem_file", "load_msbas_scene", "map_stack"]
+__all__ = ["MsbasScene", "dem_file", "load_autorift_scene", "load_msbas_scene", "map_stack", "stack_dataset"]
 
 KIND_NAMES = {0: "range", 1: "azimuth"}
 
@@ -42,63 +42,72 @@ def dem_file(folder: Path) -> Path | None:
 @dataclass(eq=False)
 class MsbasScene:
     """The scene duck type for the msbas and products stages: grid, ice mask, DEM (when
-    given), flowline; no tracks (nothing to track or geocode), no truth."""
+    given), flowline and the map stack; no tracks (nothing to track or geocode), no truth."""
 
-    path: Path  # header.txt
-    inputs: MsbasInputs = field(repr=False)
+    path: Path  # header.txt (or the folder of autoRIFT products)
+    stack: object = field(repr=False)  # xarray.Dataset: the map stack (map_stack's layout)
     grid: MapGrid
     ice_mask: np.ndarray = field(repr=False)
     outline_xy: np.ndarray | None = None
     holes_xy: list = field(default_factory=list)
     flowline: object | None = None
+    folder: Path | None = None  # where dem.tif / ice_mask.tif / flowline.geojson are looked for
     tracks: dict = field(default_factory=dict)
     has_truth = False
 
+    def map_stack(self):
+        return self.stack.copy(deep=True)
+
     @property
     def has_dem(self) -> bool:
-        return dem_file(self.path.parent) is not None
+        return dem_file(self.folder) is not None
 
     @cached_property
     def dem(self) -> np.ndarray:
         if not self.has_dem:
-            raise StackError(f"{self.path.parent}: DEM missing (dem.tif, or dem + dem.par, on the maps' grid): "
+            raise StackError(f"{self.folder}: DEM missing (dem.tif, or dem + dem.par, on the maps' grid): "
                              "msbas.dim=4 needs it for the surface gradients; add it or set msbas.dim=3")
-        return load_dem(self.path.parent, self.grid)
+        return load_dem(self.folder, self.grid)
 
     @property
     def first_time(self) -> float:
-        return float(self.inputs.t_master.min())
+        return float(self.stack["t_master"].values.min())
 
     @property
     def last_time(self) -> float:
-        return float(self.inputs.t_slave.max())
+        return float(self.stack["t_slave"].values.max())
 
 
 def map_stack(inputs: MsbasInputs, grid: MapGrid):
     """The maps of an MSBAS folder as the geocode stage's map stack (``displacement`` (map, y, x),
     ``set_index``, ``t_master``, ``t_slave``, ``pair``, ``track`` = the set's list-file stem,
     ``kind``, ``set_vector`` (set, neu), ``set_track``, ``set_kind``; grid attached)."""
+    sets = inputs.header.sets
+    return stack_dataset(inputs.maps, inputs.set_index, inputs.t_master, inputs.t_slave, inputs.set_vectors,
+                         [Path(s.list_file).stem for s in sets], [KIND_NAMES[int(s.kind)] for s in sets], grid,
+                         f"MSBAS inputs {inputs.header.path}")
+
+
+def stack_dataset(maps, set_index, t_master, t_slave, set_vectors, names, kinds, grid: MapGrid, source: str):
+    """Maps (M, ny, nx) m along their set's vector → the geocode stage's map stack layout."""
     import xarray as xr
 
     from .netcdf import attach_grid
 
-    sets = inputs.header.sets
-    names = [Path(s.list_file).stem for s in sets]
-    kinds = [KIND_NAMES[int(s.kind)] for s in sets]
-    idx = np.asarray(inputs.set_index, np.int32)
+    idx = np.asarray(set_index, np.int32)
     pair = np.zeros(idx.size, np.int32)
-    for s in range(len(sets)):
+    for s in range(len(names)):
         pair[idx == s] = np.arange(int((idx == s).sum()))
     ds = xr.Dataset(
-        {"displacement": (("map", "y", "x"), np.asarray(inputs.maps, np.float32),
+        {"displacement": (("map", "y", "x"), np.asarray(maps, np.float32),
                           {"units": "m", "long_name": "displacement along the set's projection vector "
                                                       "(range: toward the satellite)"})},
         coords={"track": ("map", [names[i] for i in idx]), "kind": ("map", [kinds[i] for i in idx]),
-                "set_index": ("map", idx), "t_master": ("map", np.asarray(inputs.t_master, np.float64)),
-                "t_slave": ("map", np.asarray(inputs.t_slave, np.float64)), "pair": ("map", pair),
-                "set_vector": (("set", "neu"), np.asarray(inputs.set_vectors, np.float64)),
-                "set_track": ("set", names), "set_kind": ("set", kinds)},
-        attrs={"source": f"MSBAS inputs {inputs.header.path}", "grid_spacing_m": grid.spacing})
+                "set_index": ("map", idx), "t_master": ("map", np.asarray(t_master, np.float64)),
+                "t_slave": ("map", np.asarray(t_slave, np.float64)), "pair": ("map", pair),
+                "set_vector": (("set", "neu"), np.asarray(set_vectors, np.float64)),
+                "set_track": ("set", list(names)), "set_kind": ("set", list(kinds))},
+        attrs={"source": source, "grid_spacing_m": grid.spacing})
     return attach_grid(ds, grid)
 
 
@@ -117,4 +126,52 @@ def load_msbas_scene(header) -> MsbasScene:
                          "CRS): the products need the map grid")
     folder = path.parent
     mask, outline, holes = load_ice(folder, inputs.grid)
-    return MsbasScene(path, inputs, inputs.grid, mask, outline, holes, load_flowline(folder))
+    return MsbasScene(path, map_stack(inputs, inputs.grid), inputs.grid, mask, outline, holes,
+                      load_flowline(folder), folder)
+
+
+def load_autorift_scene(folder) -> MsbasScene:
+    """HyP3 autoRIFT products (``<folder>/*.nc``, :func:`gfjax.io.autorift.read_autorift`) as
+    two sets of maps: north and east displacement (``vy``, ``vx`` × the pair's time span, m;
+    projection vectors (1, 0, 0) and (0, 1, 0)); the vertical is not measured (msbas.dim=4 with
+    a DEM adds surface-parallel flow). Grid: ``grid.yaml`` / ``dem.tif`` in the folder, else the
+    first product's; products on another grid are warped onto it, their velocities rotated
+    into its east/north."""
+    from ..sim.acquisitions import decimal_year
+    from .autorift import read_autorift
+    from .netcdf import grid_from_dataset
+    from .stack_rasters import load_grid
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise StackError(f"{root}: autoRIFT folder not found")
+    files = sorted(root.glob("*.nc"))
+    if not files:
+        raise StackError(f"{root}: no autoRIFT product (*.nc)")
+    try:
+        if (root / "grid.yaml").is_file() or dem_file(root) is not None:
+            grid = load_grid(root)
+        else:
+            grid = grid_from_dataset(read_autorift(files[0]), str(files[0]))
+        maps, t1, t2, seen = [], [], [], {}
+        for f in files:
+            native = read_autorift(f)
+            ds = native if grid_from_dataset(native, str(f)) == grid else read_autorift(f, grid=grid)
+            a, b = (np.datetime64(ds[k].values, "s") for k in ("acquisition_date_img1", "acquisition_date_img2"))
+            if b <= a:
+                raise StackError(f"{f}: acquisition_date_img2 {b} is not after acquisition_date_img1 {a}")
+            if (a, b) in seen:
+                raise StackError(f"{f}: same pair {a} – {b} as {seen[(a, b)]}; keep one")
+            seen[(a, b)] = f.name
+            ya, yb = decimal_year(np.array([a, b], dtype="datetime64[s]"))
+            maps.append((ds["vy"].values * (yb - ya), ds["vx"].values * (yb - ya)))
+            t1.append(float(ya))
+            t2.append(float(yb))
+    except ValueError as err:
+        raise StackError(str(err)) from None
+    n = len(files)
+    stack = stack_dataset([m[0] for m in maps] + [m[1] for m in maps], [0] * n + [1] * n, t1 + t1, t2 + t2,
+                          [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], ["autorift_north", "autorift_east"],
+                          ["north", "east"], grid, f"HyP3 autoRIFT products {root}")
+    mask, outline, holes = load_ice(root, grid)
+    return MsbasScene(root, stack, grid, mask, outline, holes, load_flowline(root), root)

@@ -49,12 +49,17 @@ def preflight(settings) -> None:
     if kind == "msbas":
         _msbas_preflight(settings)
         return
+    if kind == "autorift":
+        _autorift_preflight(settings)
+        return
     if kind == "asf":
         _asf_preflight(data)
 
 
-# stages that a data source does not need (their outputs are not required upstream)
-NOT_NEEDED = {"msbas": frozenset({"scene", "offsets", "geocode"})}
+# data sources that are maps already (the map stack of the geocode stage), and the stages they
+# do not need (their outputs are not required upstream)
+MAP_SOURCES = ("msbas", "autorift")
+NOT_NEEDED = {kind: frozenset({"scene", "offsets", "geocode"}) for kind in MAP_SOURCES}
 
 
 def stages_not_needed(settings) -> frozenset:
@@ -76,6 +81,24 @@ def _msbas_preflight(settings) -> None:
     if dim == 4 and dem_file(header.parent) is None:
         raise ValueError(f"msbas.dim=4 needs a DEM (surface gradients): dem.tif (or dem + dem.par) on the maps' "
                          f"grid in {header.parent}, next to the header; or set msbas.dim=3")
+    reference_products(settings)
+
+
+def _autorift_preflight(settings) -> None:
+    from gfjax.io.msbas_scene import dem_file
+
+    data = settings.data
+    if not data.path:
+        raise ValueError("data.path: the folder of HyP3 autoRIFT products (*.nc) is required with "
+                         "data.source=autorift (python -m gfjax.run +experiment=autorift_inputs data.path=/path)")
+    folder = Path(data.path).expanduser()
+    if not folder.is_dir():
+        raise ValueError(f"data.path: autoRIFT folder {data.path} not found")
+    if not any(folder.glob("*.nc")):
+        raise ValueError(f"data.path: {data.path} holds no autoRIFT product (*.nc)")
+    if getattr(getattr(settings, "msbas", None), "dim", None) == 4 and dem_file(folder) is None:
+        raise ValueError(f"msbas.dim=4 needs a DEM (surface gradients): dem.tif (or dem + dem.par) in {folder}; "
+                         "or set msbas.dim=3")
     reference_products(settings)
 
 
@@ -125,6 +148,11 @@ def open_scene(settings):
 
         log.info("reading the MSBAS inputs %s", settings.data.path)
         return load_msbas_scene(Path(settings.data.path).expanduser())
+    if kind == "autorift":
+        from gfjax.io.msbas_scene import load_autorift_scene
+
+        log.info("reading the HyP3 autoRIFT products in %s", settings.data.path)
+        return load_autorift_scene(Path(settings.data.path).expanduser())
     preflight(settings)
     raise ValueError(f"data.source={kind}: no scene")
 

@@ -109,17 +109,14 @@ def maps_path(ctx):
 
 
 def run_geocode(ctx) -> dict:
-    from gfjax.pipeline.data import source
+    from gfjax.pipeline.data import MAP_SOURCES, source
 
-    if source(ctx.settings) == "msbas":  # the maps exist: the header's, written as the map stack
-        from gfjax.io.msbas_scene import map_stack
-
+    if source(ctx.settings) in MAP_SOURCES:  # the maps exist (MSBAS inputs, autoRIFT): written as the stack
+        ds = ctx.scene.map_stack()
         if ctx.workers.is_root:
-            ds = map_stack(ctx.scene.inputs, ctx.grid)
             write_dataset_atomic(ds, maps_path(ctx))
         ctx.workers.barrier()
-        return {"maps": int(ctx.scene.inputs.maps.shape[0]), "grid_shape": list(ctx.grid.shape),
-                "source": str(ctx.scene.path)}
+        return {"maps": int(ds.sizes["map"]), "grid_shape": list(ctx.grid.shape), "source": str(ctx.scene.path)}
     scene, geo, out_cfg = ctx.scene, ctx.settings.geometry, ctx.settings.output
     grid = ctx.grid
     src = ctx.existing_stage_dir("offsets")

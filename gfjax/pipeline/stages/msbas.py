@@ -18,13 +18,11 @@ log = logging.getLogger("gfjax")
 
 
 def load_stack(ctx) -> xr.Dataset:
-    """The geocoded map stack, or (data.source=msbas) the maps an MSBAS header lists."""
-    from gfjax.pipeline.data import source
+    """The geocoded map stack, or (data.source=msbas|autorift) the maps of the inputs."""
+    from gfjax.pipeline.data import MAP_SOURCES, source
 
-    if source(ctx.settings) == "msbas":
-        from gfjax.io.msbas_scene import map_stack
-
-        return map_stack(ctx.scene.inputs, ctx.grid)
+    if source(ctx.settings) in MAP_SOURCES:
+        return ctx.scene.map_stack()
     with xr.open_dataset(maps_path(ctx), engine="h5netcdf") as ds:
         return ds.load()
 
@@ -78,9 +76,9 @@ def run_msbas(ctx) -> dict:
         return {}
     ds = ds.assign_coords(time_utc=("time", datetime_from_decimal_year(ds["time"].values)))
     ds["time"].attrs.update(units="decimal years (MSBAS: y + (doy - 1 + s/86400) / days_in_year)")
-    from gfjax.pipeline.data import source
+    from gfjax.pipeline.data import MAP_SOURCES, source
 
-    used = (str(ctx.settings.data.path) if source(ctx.settings) == "msbas"
+    used = (str(ctx.settings.data.path) if source(ctx.settings) in MAP_SOURCES
             else str(maps_path(ctx).relative_to(ctx.workdir)))
     prov = provenance(config=ctx.config, inputs=[used])
     ds.attrs.update(netcdf_provenance_attrs(prov))
