@@ -49,7 +49,7 @@ class DataSource(str, Enum):
 
 @dataclass
 class DataConfig:
-    """Where the images come from (conf/data/{synthetic,stack,asf}.yaml). ``scene.*`` applies to
+    """Where the data come from (conf/data/{synthetic,stack,msbas,autorift,asf}.yaml). ``scene.*`` applies to
     the synthetic source only; ``path``, ``tracks``, ``start``, ``end``, ``reference`` to a stack."""
 
     source: DataSource = DataSource.synthetic
