@@ -14,6 +14,8 @@ from gfjax.offsets.kernels_fast import (bandwidth_from_rho, coarse_search, fast_
 from gfjax.offsets.quality import BORDER, EDGE, LOW_QUALITY, NODATA
 from gfjax.sim.speckle import complex_speckle, speckle_pair
 
+from oracles import ncc_oracle
+
 FAST = dict(window=(32, 32), step=(16, 16), search=(4, 4), snr_exclusion=2.0, method="fast")
 
 
@@ -25,20 +27,6 @@ def strict_jax():
 
 def axis_weights(n, weighting="gaussian", sigma=0.5):
     return window_weights((n, 1), weighting, sigma)[:, 0]
-
-
-def ncc_oracle(r, s, g):
-    """Direct spatial-domain weighted Pearson correlation at every integer lag (float64)."""
-    h, w = r.shape
-    La, Lr = s.shape[0] - h + 1, s.shape[1] - w + 1
-    out = np.empty((La, Lr))
-    rm = r - np.sum(g * r) / g.sum()
-    for a in range(La):
-        for b in range(Lr):
-            x = s[a:a + h, b:b + w]
-            xm = x - np.sum(g * x) / g.sum()
-            out[a, b] = np.sum(g * rm * xm) / np.sqrt(np.sum(g * rm ** 2) * np.sum(g * xm ** 2))
-    return out
 
 
 def parabola_offsets(ref_amp, sec_amp, tl, window, search):

@@ -12,25 +12,13 @@ from gfjax.offsets.quality import median_outliers, peak_covariance, surface_snr
 from gfjax.offsets.refine import dft_correlation, refine_peak
 from gfjax.sim.speckle import complex_speckle
 
+from oracles import ncc_oracle
+
 
 @pytest.fixture(autouse=True)
 def strict_jax():
     with jax.numpy_dtype_promotion("strict"), jax.numpy_rank_promotion("raise"):
         yield
-
-
-def ncc_oracle(r, s, g):
-    """Direct spatial-domain weighted Pearson correlation at every integer lag (float64)."""
-    h, w = r.shape
-    La, Lr = s.shape[0] - h + 1, s.shape[1] - w + 1
-    out = np.empty((La, Lr))
-    rm = r - np.sum(g * r) / g.sum()
-    for a in range(La):
-        for b in range(Lr):
-            x = s[a:a + h, b:b + w]
-            xm = x - np.sum(g * x) / g.sum()
-            out[a, b] = np.sum(g * rm * xm) / np.sqrt(np.sum(g * rm ** 2) * np.sum(g * xm ** 2))
-    return out
 
 
 @pytest.mark.parametrize("weighting", ["uniform", "gaussian"])
