@@ -58,7 +58,8 @@ def assert_same_timeseries(a_dir, b_dir):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("stackrun")
-    gfjax(tmp, "+experiment=muldrow", *SCENE, *COMMON, "output.gamma_offsets=true", "output.ampcor_offsets=true")
+    gfjax(tmp, "+experiment=muldrow", *SCENE, *COMMON, "output.gamma_offsets=true", "output.ampcor_offsets=true",
+          "output.msbas_inputs=true")
     stack = make_stack(tmp / "stack")
     gfjax(tmp, "+experiment=stack", f"data.path={stack}", *COMMON)
     return tmp
@@ -147,3 +148,21 @@ def test_a_bad_stack_names_file_and_field(tmp_path):
     out = gfjax(tmp_path, "+experiment=stack", f"data.path={stack}", check=False)
     assert out.returncode != 0
     assert f"{par}: field 'image_format'" in out.stderr
+
+
+@pytest.mark.slow
+def test_msbas_input_folder_holds_the_map_stack(runs):
+    """output.msbas_inputs: header.txt + list files + GeoTIFFs read back as the geocoded stack."""
+    from gfjax.io.msbas_export import read_msbas_inputs
+
+    syn = runs / "muldrow"
+    inp = read_msbas_inputs(syn / "msbas_inputs" / "header.txt")
+    stack = xr.open_dataset(next((syn / "work").glob("geocode-*/maps.nc"))).load()
+    order = np.lexsort((stack["t_master"].values, stack["set_index"].values))
+    got = np.lexsort((inp.t_master, inp.set_index))
+    np.testing.assert_array_equal(inp.set_index[got], stack["set_index"].values[order])
+    # decimal years from YYYYMMDD + the set's hh:mm:ss: within a second of the stack's epochs
+    np.testing.assert_allclose(inp.t_master[got], stack["t_master"].values[order], atol=2 / 86400 / 365)
+    np.testing.assert_allclose(inp.set_vectors, stack["set_vector"].values, atol=1e-6)
+    np.testing.assert_array_equal(np.isnan(inp.maps[got]), np.isnan(stack["displacement"].values[order]))
+    np.testing.assert_allclose(inp.maps[got], stack["displacement"].values[order], rtol=1e-6, equal_nan=True)

@@ -120,6 +120,9 @@ class OutputConfig:
     # also write every pair's offsets as ISCE / PyCuAmpcor ENVI outputs (dense_offsets, snr, covariance,
     # correlation_peak), offsets_ampcor/<track>/<ref>_<sec>/ (also an input layout of precomputed offsets)
     ampcor_offsets: bool = False
+    # also write the geocoded map stack as an MSBAS v10 input folder, msbas_inputs/ (GeoTIFF maps, list
+    # files, header.txt: run MSBAS itself, or gfjax with data.source=msbas); written by the geocode stage
+    msbas_inputs: bool = False
 
 
 @dataclass

@@ -181,6 +181,11 @@ def run_geocode(ctx) -> dict:
     from gfjax.io.netcdf import attach_grid
 
     write_dataset_atomic(attach_grid(ds, grid), maps_path(ctx))
+    if out_cfg.msbas_inputs:
+        from gfjax.pipeline.msbas_folder import write_msbas_folder
+
+        header = write_msbas_folder(ctx.path("msbas_inputs", "header.txt").parent, ds, sets, grid, ctx.settings.msbas)
+        log.info("geocode: MSBAS v10 input folder written: %s", header)
     if ctx.disk is not None:
         ctx.disk.sample()  # the run directory's fullest moment: the stack and its per-pair parts
     if not out_cfg.keep_intermediates:
