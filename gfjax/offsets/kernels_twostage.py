@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .quality import peak_covariance, surface_snr
-from .refine import _lagrange3, _neighbourhood, dft_correlation, parabolic_offset
+from .refine import _lagrange3, _neighbourhood, dft_correlation, integer_peak, parabolic_offset
 
 PATCH_MARGIN = 8      # ×2 px of patch around the stage-1 estimate (per side); 144² for 64² windows
 COARSE_FACTOR = 4     # coarse DFT grid spacing / final spacing
@@ -103,12 +103,7 @@ def two_stage_ncc(template: jax.Array, chip: jax.Array, ga: np.ndarray, gr: np.n
     H, W = chip.shape
     # ---- stage 1: original sampling, full search range
     ncc1 = _ncc_separable(template[::2, ::2], chip[::2, ::2], ga1, gr1)
-    La1, Lr1 = ncc1.shape
-    filled = jnp.where(jnp.isfinite(ncc1), ncc1, -jnp.inf)
-    flat = jnp.argmax(filled)
-    ia, ir = flat // Lr1, flat % Lr1
-    on_border = (ia == 0) | (ia == La1 - 1) | (ir == 0) | (ir == Lr1 - 1)
-    nb1, _, _ = _neighbourhood(jnp.where(jnp.isfinite(ncc1), ncc1, 0.0), ia, ir)
+    ia, ir, on_border, nb1, _, _ = integer_peak(ncc1)
     est = 2.0 * (jnp.stack([ia, ir]).astype(jnp.float32) + parabolic_offset(nb1))   # ×2 px
     # ---- stage 2: ×2 patch around the estimate
     La, Lr = H - h + 1, W - w + 1

@@ -32,6 +32,18 @@ def _neighbourhood(surface: jax.Array, ia: jax.Array, ir: jax.Array) -> jax.Arra
     return jax.lax.dynamic_slice(surface, (a0, r0), (3, 3)), a0 + 1, r0 + 1
 
 
+def integer_peak(ncc: jax.Array):
+    """Integer maximum of a surface (NaN ignored): ``(ia, ir, on_border, nb, ca, cr)`` — its lag,
+    whether it lies on the border of the search range, and its 3×3 neighbourhood (NaN → 0,
+    clamped inside) with that neighbourhood's centre (ca, cr)."""
+    La, Lr = ncc.shape
+    flat = jnp.argmax(jnp.where(jnp.isfinite(ncc), ncc, -jnp.inf))
+    ia, ir = flat // Lr, flat % Lr
+    on_border = (ia == 0) | (ia == La - 1) | (ir == 0) | (ir == Lr - 1)
+    nb, ca, cr = _neighbourhood(jnp.where(jnp.isfinite(ncc), ncc, 0.0), ia, ir)
+    return ia, ir, on_border, nb, ca, cr
+
+
 def parabolic_offset(nb: jax.Array) -> jax.Array:
     """Vertex (azimuth, range), in units of the grid spacing and clipped to ±0.5, of the 1-D
     parabolas through the centre row/column of a 3×3 neighbourhood."""
@@ -73,12 +85,7 @@ def refine_peak(ncc: jax.Array, P: jax.Array, e_sec: jax.Array, e_ref: jax.Array
 
     ``spacing``: DFT grid spacing (chip px); ``n_grid``: odd number of grid nodes per axis,
     centred on the parabolic estimate from the integer surface."""
-    La, Lr = ncc.shape
-    filled = jnp.where(jnp.isfinite(ncc), ncc, -jnp.inf)
-    flat = jnp.argmax(filled)
-    ia, ir = flat // Lr, flat % Lr
-    on_border = (ia == 0) | (ia == La - 1) | (ir == 0) | (ir == Lr - 1)
-    nb, ca, cr = _neighbourhood(jnp.where(jnp.isfinite(ncc), ncc, 0.0), ia, ir)
+    ia, ir, on_border, nb, ca, cr = integer_peak(ncc)
     start = jnp.stack([ia, ir]).astype(jnp.float32) + parabolic_offset(nb)
     u = (jnp.arange(n_grid, dtype=jnp.float32) - (n_grid - 1) / 2.0) * spacing
     lag_a, lag_r = start[0] + u, start[1] + u
