@@ -16,16 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-
-def _window_median(windows: np.ndarray) -> np.ndarray:
-    """Median over the last axis ignoring NaN (NaN where all are NaN); faster than nanmedian
-    for short windows: NaNs sort last, the median sits at the middle of the finite part."""
-    s = np.sort(windows, axis=-1)
-    n = np.sum(np.isfinite(s), axis=-1)
-    lo = np.clip((n - 1) // 2, 0, None)[..., None]
-    hi = np.clip(n // 2, 0, s.shape[-1] - 1)[..., None]
-    med = 0.5 * (np.take_along_axis(s, lo, -1) + np.take_along_axis(s, hi, -1))[..., 0]
-    return np.where(n > 0, med, np.nan)
+from gfjax.offsets.quality import nanmedian_rows
 
 
 def temporal_outliers(maps, set_index, t_master, t_slave, *, window: int = 3,
@@ -60,8 +51,8 @@ def temporal_outliers(maps, set_index, t_master, t_slave, *, window: int = 3,
         rate = flat[np.ix_(idx, cols)].astype(np.float64) / dt[idx, None]           # (n, P) m/yr
         pad = np.full((window,) + rate.shape[1:], np.nan)
         win = sliding_window_view(np.concatenate([pad, rate, pad]), 2 * window + 1, axis=0)
-        med = _window_median(win)
-        mad = _window_median(np.abs(win - med[..., None]))
+        med = nanmedian_rows(win)
+        mad = nanmedian_rows(np.abs(win - med[..., None]))
         neighbours = np.sum(np.isfinite(win), axis=-1) - np.isfinite(rate)
         limit = np.maximum(max_deviation * 1.4826 * mad, min_deviation_m / dt[idx, None])
         bad = np.isfinite(rate) & (neighbours >= min_neighbours) & (np.abs(rate - med) > limit)

@@ -52,7 +52,7 @@ def peak_covariance(ncc: jax.Array, integer_lag: jax.Array, peak: jax.Array, snr
     return jnp.where(ok, cov, jnp.nan).astype(jnp.float32)
 
 
-def _nanmedian_rows(x: np.ndarray) -> np.ndarray:
+def nanmedian_rows(x: np.ndarray) -> np.ndarray:
     """``np.nanmedian(x, axis=-1)`` without its warnings, for many short rows: one sort (NaN
     last), then the middle of each row's finite values (NaN where there are none)."""
     s = np.sort(x, axis=-1)
@@ -77,8 +77,8 @@ def median_outliers(azimuth: np.ndarray, range_: np.ndarray, size: int, max_devi
         win = sliding_window_view(padded, (size, size)).reshape(*comp.shape, size * size)
         count = np.sum(np.isfinite(win), axis=-1) - np.isfinite(comp)
         with np.errstate(all="ignore"):
-            med = _nanmedian_rows(win)
-            mad = _nanmedian_rows(np.abs(win - med[..., None]))
+            med = nanmedian_rows(win)
+            mad = nanmedian_rows(np.abs(win - med[..., None]))
         thresh = np.maximum(max_deviation * 1.4826 * mad, min_deviation)
         bad = np.isfinite(comp) & (count >= min_neighbours) & (np.abs(comp - med) > thresh)
         out |= bad
