@@ -2,13 +2,11 @@
 (data.source=autorift, +experiment=autorift_inputs) as data sources: the msbas and products stages
 run on their maps and give the in-memory inversion of the same maps; a missing input or
 (msbas.dim=4) DEM stops before any stage, naming what is missing."""
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import xarray as xr
+
+from cli import gfjax
 
 from gfjax.geometry.grid import MapGrid
 from gfjax.io.msbas_export import MsbasSet, export_msbas, read_msbas_inputs
@@ -17,15 +15,6 @@ from gfjax.msbas.synthetic import projection
 GRID = MapGrid(32605, 612000.0, 7016000.0, 400.0, 9, 7)
 COMMON = ["msbas.lam_candidates=[]", "msbas.select_lam=fixed", "msbas.dim=3", "msbas.order=1", "msbas.lam=0.01",
           "products.animation=false"]
-
-
-def gfjax(tmp, *args, check=True):
-    env = dict(os.environ, MPLBACKEND="Agg", HYDRA_FULL_ERROR="0")
-    out = subprocess.run([sys.executable, "-m", "gfjax.run", *args, f"output.root={tmp}"], cwd=tmp, env=env,
-                         capture_output=True, text=True, timeout=600)
-    if check:
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out
 
 
 def write_inputs(folder):

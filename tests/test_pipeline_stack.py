@@ -5,7 +5,6 @@ of the in-memory synthetic run of the same scene; so does a stack of precomputed
 (output.ampcor_offsets=true). Data sources that cannot work stop before
 any stage with a message naming what is wrong."""
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+
+from cli import gfjax
 
 REPO = Path(__file__).resolve().parents[1]
 BBOX = "[612000,7008000,622000,7016000]"
@@ -24,15 +25,6 @@ MAKE = ["--pixel-scale", "8", "--grid-spacing-m", "400", "--start", "2017-06-01"
 # the settings where +experiment=muldrow and +experiment=stack differ, made equal
 COMMON = ["msbas.lam_candidates=[]", "msbas.select_lam=fixed", "msbas.lam=0.01", "msbas.outlier_window=0",
           "offsets.weight_sigma=0.2", "products.animation=false", "output.keep_intermediates=true"]
-
-
-def gfjax(tmp, *args, check=True):
-    env = dict(os.environ, MPLBACKEND="Agg", HYDRA_FULL_ERROR="0")
-    out = subprocess.run([sys.executable, "-m", "gfjax.run", *args, f"output.root={tmp}"], cwd=tmp, env=env,
-                         capture_output=True, text=True, timeout=600)
-    if check:
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out
 
 
 def make_stack(path, *extra):
