@@ -67,9 +67,17 @@ def stages_not_needed(settings) -> frozenset:
     return NOT_NEEDED.get(source(settings), frozenset())
 
 
-def _msbas_preflight(settings) -> None:
+def _require_dem_for_4d(settings, folder: Path, where: str) -> None:
+    """A map source with msbas.dim=4 needs a DEM for the surface gradients; ``where`` says where
+    it was looked for (``{}`` = the folder)."""
     from gfjax.io.msbas_scene import dem_file
 
+    if getattr(getattr(settings, "msbas", None), "dim", None) == 4 and dem_file(folder) is None:
+        raise ValueError(f"msbas.dim=4 needs a DEM (surface gradients): dem.tif (or dem + dem.par) "
+                         f"{where.format(folder)}; or set msbas.dim=3")
+
+
+def _msbas_preflight(settings) -> None:
     data = settings.data
     if not data.path:
         raise ValueError("data.path: the MSBAS header.txt is required with data.source=msbas "
@@ -77,16 +85,11 @@ def _msbas_preflight(settings) -> None:
     header = Path(data.path).expanduser()
     if not header.is_file():
         raise ValueError(f"data.path: MSBAS header {data.path} not found")
-    dim = getattr(getattr(settings, "msbas", None), "dim", None)
-    if dim == 4 and dem_file(header.parent) is None:
-        raise ValueError(f"msbas.dim=4 needs a DEM (surface gradients): dem.tif (or dem + dem.par) on the maps' "
-                         f"grid in {header.parent}, next to the header; or set msbas.dim=3")
+    _require_dem_for_4d(settings, header.parent, "on the maps' grid in {}, next to the header")
     reference_products(settings)
 
 
 def _autorift_preflight(settings) -> None:
-    from gfjax.io.msbas_scene import dem_file
-
     data = settings.data
     if not data.path:
         raise ValueError("data.path: the folder of HyP3 autoRIFT products (*.nc) is required with "
@@ -96,9 +99,7 @@ def _autorift_preflight(settings) -> None:
         raise ValueError(f"data.path: autoRIFT folder {data.path} not found")
     if not any(folder.glob("*.nc")):
         raise ValueError(f"data.path: {data.path} holds no autoRIFT product (*.nc)")
-    if getattr(getattr(settings, "msbas", None), "dim", None) == 4 and dem_file(folder) is None:
-        raise ValueError(f"msbas.dim=4 needs a DEM (surface gradients): dem.tif (or dem + dem.par) in {folder}; "
-                         "or set msbas.dim=3")
+    _require_dem_for_4d(settings, folder, "in {}")
     reference_products(settings)
 
 
