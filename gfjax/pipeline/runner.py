@@ -53,8 +53,8 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
 
     report = {"name": cfg.name, "workdir": str(workdir.resolve()),
               "provenance": {**provenance(config=config), "mpi_ranks": workers.size}, "stages": {}}
-    ctx = RunContext(settings=settings, config=config, workdir=workdir, report=report, workers=workers)
-    ctx.disk = DiskTracker(workdir)
+    ctx = RunContext(settings=settings, config=config, workdir=workdir, report=report, workers=workers,
+                     disk=DiskTracker(workdir))
     report_path = workdir / "report.json"
     t_start = time.perf_counter()
     ctx.fingerprints.update({name: fingerprint(st, config, registry) for name, st in registry.stages.items()})
@@ -99,7 +99,6 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
         if workers.is_root:
             metrics["run_dir_mb_after"] = ctx.disk.sample()
             report["peak_disk_mb"] = ctx.disk.peak_mb
-        if workers.is_root:
             if done:
                 write_marker(workdir, stage.name, fp, metrics)
             report["stages"][stage.name] = metrics
@@ -123,10 +122,11 @@ def _run_stage(stage, ctx, workers: Workers) -> dict:
     except OSError as err:
         if not is_disk_full(err):
             raise
+        message = disk_full_message(stage.name, ctx.workdir, err)
         if workers.size > 1:
-            log.error(disk_full_message(stage.name, ctx.workdir, err))
+            log.error(message)
             workers.comm.Abort(1)
-        raise StageError(disk_full_message(stage.name, ctx.workdir, err)) from err
+        raise StageError(message) from err
     except BaseException:
         if workers.size > 1:
             log.exception("stage %s failed on rank %d of %d: aborting all ranks", stage.name,
