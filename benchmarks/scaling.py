@@ -46,7 +46,7 @@ MPIEXEC = str(Path(PY).parent / "mpiexec")
 # 8th acquisition (16 + 20 pairs: 2 ranks get one track each, so at most 36/20 = 1.8x);
 # "one-track": T131 only, every 4th acquisition (40 pairs: 2 ranks get 20 consecutive pairs each).
 # No +experiment: the schema defaults (gfjax/config/schema.py) plus these overrides, so that edits
-# of conf/experiment/*.yaml do not change the benchmark.
+# of gfjax/conf/experiment/*.yaml do not change the benchmark.
 COMMON = ["name=scaling", "scene.pixel_scale=8", "scene.grid_spacing_m=500", "geometry.grid_spacing_m=500",
           "offsets.window=[32,32]", "offsets.step=[16,32]", "offsets.search=[6,6]",
           "products.figures=false", "products.animation=false"]
@@ -161,7 +161,7 @@ def worker(maps_path: str, out: str, stages=("offsets", "msbas"), workload: str 
     import xarray as xr
     from hydra import compose, initialize_config_dir
 
-    from gfjax.config import register_configs
+    from gfjax.config import CONF_DIR, register_configs
     from gfjax.config.schema import to_settings
     from gfjax.geometry import surface_gradients
     from gfjax.msbas.api import invert_maps
@@ -173,7 +173,7 @@ def worker(maps_path: str, out: str, stages=("offsets", "msbas"), workload: str 
     from gfjax.sim import build_scene
 
     register_configs()
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = compose(config_name="config", overrides=list(WORKLOADS[workload]))
     settings = to_settings(cfg)
     scene = build_scene(settings.scene)

@@ -13,13 +13,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from gfjax.config import register_configs
+from gfjax.config import CONF_DIR, register_configs
 
 log = logging.getLogger("gfjax")
 register_configs()
-
-
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")  # absolute: works from any cwd / entry point
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")

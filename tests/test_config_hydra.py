@@ -11,11 +11,11 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 from omegaconf.errors import ValidationError
 
-from gfjax.config import register_configs
+from gfjax.config import CONF_DIR, register_configs
 from gfjax.config.schema import to_settings
 
 REPO = Path(__file__).resolve().parents[1]
-CONF = REPO / "conf"
+CONF = Path(CONF_DIR)
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
 register_configs()

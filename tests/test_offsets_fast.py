@@ -280,12 +280,9 @@ def test_method_option_and_pipeline_config():
     with pytest.raises(ValueError, match="method"):
         TrackingOptions(method="fastest")
     hydra = pytest.importorskip("hydra")
-    from pathlib import Path
-
-    from gfjax.config import register_configs
+    from gfjax.config import CONF_DIR as conf, register_configs
     from gfjax.config.schema import to_settings
     register_configs()
-    conf = Path(__file__).resolve().parents[1] / "conf"
     with hydra.initialize_config_dir(config_dir=str(conf), version_base="1.3"):
         cfg = hydra.compose(config_name="config", overrides=["+experiment=muldrow", "offsets.method=fast"])
     assert to_settings(cfg).offsets.method == "fast"

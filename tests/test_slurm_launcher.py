@@ -1,4 +1,4 @@
-"""Hydra sweeps through hydra-submitit-launcher: conf/hydra/launcher/{slurm,local}.yaml compose on
+"""Hydra sweeps through hydra-submitit-launcher: gfjax/conf/hydra/launcher/{slurm,local}.yaml compose on
 top of the plugin's ConfigStore entries (hydra/launcher/submitit_slurm, submitit_local), and a
 2-job sweep really runs with submitit_local and writes the sweep summary. No SLURM needed."""
 import os
@@ -12,12 +12,12 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.plugins import Plugins
 from omegaconf import OmegaConf
 
-from gfjax.config import register_configs
+from gfjax.config import CONF_DIR, register_configs
 
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="hydra-submitit-launcher not installed")
 
 REPO = Path(__file__).resolve().parents[1]
-CONF = REPO / "conf"
+CONF = Path(CONF_DIR)
 TINY = ["scene.pixel_scale=8", "scene.grid_spacing_m=500", "geometry.grid_spacing_m=500", "scene.date_step=24",
         "products.figures=false", "products.animation=false"]
 

@@ -1,4 +1,4 @@
-"""Structured config schema: every group of conf/ is validated against these dataclasses, so an
+"""Structured config schema: every group of gfjax/conf/ is validated against these dataclasses, so an
 unknown or misspelt key is an error that names it (Hydra/OmegaConf struct mode).
 
 Groups whose parameters belong to an inner ring reuse that ring's own plain dataclass (the
@@ -49,7 +49,7 @@ class DataSource(str, Enum):
 
 @dataclass
 class DataConfig:
-    """Where the data come from (conf/data/{synthetic,stack,msbas,autorift,asf}.yaml). ``scene.*`` applies to
+    """Where the data come from (gfjax/conf/data/{synthetic,stack,msbas,autorift,asf}.yaml). ``scene.*`` applies to
     the synthetic source only; ``path``, ``tracks``, ``start``, ``end``, ``reference`` to a stack."""
 
     source: DataSource = DataSource.synthetic

@@ -14,7 +14,7 @@ icefall), so that the story's terminus (38–43 km) is the flowline's terminus.
 Sizes (radar image per track, both tracks alike; one pair's simulation time, NumPy, on 2 CPU
 cores shared with other jobs): pixel_scale 1, 100 m grid, full extent → 3666 × 16291 px
 (60 Mpx), ~10 s per pair (first pair of a track +4 s for the node lookup), ~2.5 GB while
-simulating; pixel_scale 3, 200 m grid (conf/experiment/muldrow.yaml) → 1234 × 5449 (6.7 Mpx),
+simulating; pixel_scale 3, 200 m grid (gfjax/conf/experiment/muldrow.yaml) → 1234 × 5449 (6.7 Mpx),
 ~1.1 s per pair (margin_m 1000: 1177 × 5220, ~0.9 s); pixel_scale 4 → 887 × 3919 (3.5 Mpx),
 ~0.5 s per pair. Per Mpx ≈ 0.16 s.
 """

@@ -71,7 +71,7 @@ def runs():
     ref = _start_single_process_reference(root / "single") if COMM.Get_rank() == 0 else None
     try:
         # the MPI run: every rank runs `python -m gfjax.run` (as __main__, so that Hydra finds
-        # conf/ the same way) into the same run directory
+        # gfjax/conf/ the same way) into the same run directory
         argv = sys.argv
         sys.argv = ["gfjax.run", *TINY, "parallel=mpi", f"output.root={root / 'mpi'}"]
         try:
