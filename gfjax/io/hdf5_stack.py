@@ -16,7 +16,6 @@ Every mismatch (dtype, rank, shapes, date count, unparsable or unordered dates) 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +154,9 @@ def write_slc_stack(path, slc, dates, *, layout: str = "cube", attrs: dict | Non
     if when.size != arr.shape[0]:
         raise SlcStackError(f"{path}: {when.size} dates for {arr.shape[0]} images")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    from .atomic import mkstemp_for
+
+    fd, tmp = mkstemp_for(path, suffix="")
     os.close(fd)
     try:
         with h5py.File(tmp, "w") as f:

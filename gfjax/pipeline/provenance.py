@@ -7,20 +7,20 @@ import platform
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import gfjax
+from gfjax.io.atomic import mkstemp_for
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file + rename: a reader (or a killed run)
-    never sees a half-written file."""
+    never sees a half-written file. The file gets the umask's mode, as ``open()`` would give."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = mkstemp_for(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
