@@ -55,6 +55,61 @@ def test_truth_metrics_perfect_and_offset():
     json.dumps(m, allow_nan=False)
 
 
+def test_truth_metrics_per_year_and_speed_class_oracle():
+    """Per year × speed class RMSE/bias and the fast-ice % figures against a NumPy oracle."""
+    rng = np.random.default_rng(5)
+    n_int = 12
+    epochs = 2019.8 + np.arange(n_int + 1) * 0.1
+    truth = np.zeros((n_int, 4) + GRID.shape, np.float32)
+    speed = rng.choice([100.0, 900.0, 3000.0], size=(n_int,) + GRID.shape)  # one per class, m/yr
+    ang = rng.uniform(0, 2 * np.pi, (n_int,) + GRID.shape)
+    truth[:, 0], truth[:, 1] = speed * np.cos(ang), speed * np.sin(ang)
+    truth[:, 3] = rng.normal(0, 5, (n_int,) + GRID.shape)
+    factor = np.where(speed > 1800, 0.8, 1.0)             # fast ice 20 % slow, the rest right
+    est = truth.copy()
+    est[:, 0] *= factor
+    est[:, 1] *= factor
+    est[:, 3] += 50.0 * (speed > 1800)
+    est[4, 2, 3, :] = np.nan                                # a gap in up_spf
+    ts = timeseries_from_velocities(epochs, est, grid=GRID)
+    ice = np.ones(GRID.shape, bool)
+    ice[0] = False
+    mid = 0.5 * (epochs[:-1] + epochs[1:])
+    m = truth_metrics(ts, lambda k: truth[k], ice, mid)
+    years = np.floor(mid).astype(int)
+    assert set(m["north"]["per_year"]) == {"2019", "2020"}
+    for y in ("2019", "2020"):
+        ky = years == int(y)
+        for cls, (lo, hi) in {"slow_lt1": (0, 365.25), "mid_1to5": (365.25, 5 * 365.25),
+                              "fast_gt5": (5 * 365.25, np.inf)}.items():
+            sel = ky[:, None, None] & ice[None] & (speed >= lo) & (speed < hi)
+            err_n = (est[:, 0] - truth[:, 0])[sel]
+            got = m["north"]["per_year"][y]["per_class"][cls]
+            assert got["n"] == sel.sum()
+            if sel.any():
+                assert got["rmse_m_per_yr"] == pytest.approx(np.sqrt(np.mean(err_n ** 2)), rel=1e-4, abs=1e-3)
+            err_u = (est[:, 3] - truth[:, 3])[sel]
+            if sel.any():
+                assert m["up_nspf"]["per_year"][y]["per_class"][cls]["bias_m_per_yr"] == pytest.approx(
+                    err_u.mean(), rel=1e-4, abs=1e-3)
+            cov = m["coverage"]["per_year"][y][cls]
+            assert cov["samples"] == sel.sum()
+            fin = np.isfinite(est[:, 2])[sel]
+            if sel.any():
+                assert cov["estimated_fraction"] == pytest.approx(fin.mean())
+        fast = ky[:, None, None] & ice[None] & (speed > 365.25)
+        fy = m["fast_ice_speed"]["per_year"][y]
+        s_true = speed[fast]
+        err = (speed * factor)[fast] - s_true
+        assert fy["bias_percent"] == pytest.approx(100 * err.mean() / s_true.mean(), rel=1e-4)
+        assert fy["rmse_percent"] == pytest.approx(100 * np.sqrt(np.mean(err ** 2)) / s_true.mean(), rel=1e-4)
+    assert m["fast_ice_speed"]["threshold_m_per_yr"] == pytest.approx(365.25)
+    assert m["horizontal_speed"]["per_class"]["slow_lt1"]["rmse_m_per_yr"] == pytest.approx(0, abs=1e-2)
+    assert m["horizontal_speed"]["per_class"]["fast_gt5"]["bias_m_per_yr"] == pytest.approx(-600, rel=1e-4)
+    import json
+    json.dumps(m, allow_nan=False)
+
+
 def test_truth_metrics_dim3_vertical_is_spf_plus_nspf():
     n_int = 4
     epochs = 2017.0 + np.arange(n_int + 1) * 0.25

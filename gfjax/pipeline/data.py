@@ -167,7 +167,8 @@ def reference_products(settings, workdir: Path | None = None, years=()) -> dict[
     for ``years``), for a stack ``data.reference`` entries ``"YEAR=path"`` or paths whose name
     holds one year (``ValueError`` naming the entry otherwise)."""
     if source(settings) == "synthetic":
-        return {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
+        found = {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
+        return {y: p for y, p in found.items() if p.exists()}  # the years the scene covers
     out = {}
     for entry in getattr(settings.data, "reference", []) or []:
         year, sep, path = str(entry).partition("=")

@@ -1,8 +1,9 @@
 """Validation of the MSBAS time series: against the scene truth and an ITS_LIVE-style reference.
 
 * :func:`truth_metrics` — RMSE / bias (estimate − truth, m/yr) of every interval-velocity
-  component on ice pixels with data, overall and per calendar year of the interval mid-time, and
-  of the horizontal speed where the true speed exceeds a "fast ice" threshold. The truth is a
+  component and of the horizontal speed on ice pixels with data, overall, per calendar year of
+  the interval mid-time and per speed class (< 1, 1–5, > 5 m/day); fast ice (> 1 m/day) speed
+  bias and RMSE also in % of its true mean speed; the share of samples with an estimate. The truth is a
   callable streamed over intervals (the truth cube is never held).
 * :func:`annual_speed` — horizontal speed over [year.0, year+1.0] from the cumulative
   displacement (D(t) linearly interpolated in time), as the paper compared with Landsat.
@@ -64,20 +65,60 @@ def _truth_component(truth: np.ndarray, c: str) -> np.ndarray:
     return truth[i]
 
 
+# speed classes of the truth metrics (true horizontal speed of the interval, m/day; on ice)
+SPEED_CLASSES_M_PER_DAY = (("slow_lt1", 0.0, 1.0), ("mid_1to5", 1.0, 5.0), ("fast_gt5", 5.0, np.inf))
+
+
+def speed_class_masks(true_speed_m_per_yr: np.ndarray) -> dict[str, np.ndarray]:
+    """{class name: mask} of :data:`SPEED_CLASSES_M_PER_DAY` for true speeds in m/yr."""
+    per_day = np.asarray(true_speed_m_per_yr, np.float64) / 365.25
+    return {name: (per_day >= lo) & (per_day < hi) for name, lo, hi in SPEED_CLASSES_M_PER_DAY}
+
+
+class _Relative(_Acc):
+    """:class:`_Acc` plus the mean true value: bias and RMSE also as % of the true mean."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.t = 0.0
+
+    def add_pair(self, est: np.ndarray, true: np.ndarray) -> None:
+        self.add(est - true)
+        self.t += float(np.asarray(true, np.float64).sum())
+
+    def result(self) -> dict:
+        out = super().result()
+        if self.n == 0:
+            return {**out, "mean_true_m_per_yr": None, "bias_percent": None, "rmse_percent": None}
+        mean = self.t / self.n
+        pct = (lambda v: _json(100.0 * v / mean)) if mean > 0 else (lambda v: None)
+        return {**out, "mean_true_m_per_yr": _json(mean), "bias_percent": pct(out["bias_m_per_yr"]),
+                "rmse_percent": pct(out["rmse_m_per_yr"])}
+
+
 def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.ndarray], ice_mask,
-                  interval_mid_years, fast_threshold_m_per_yr: float = 365.0) -> dict:
-    """Errors of the interval velocities of ``ts`` against the truth, m/yr.
+                  interval_mid_years, fast_threshold_m_per_yr: float = 365.25) -> dict:
+    """Errors of the interval velocities of ``ts`` against the truth, m/yr, overall, per calendar
+    year of the interval mid-time and per speed class (true horizontal speed of the interval:
+    < 1, 1–5, > 5 m/day, :data:`SPEED_CLASSES_M_PER_DAY`).
 
     ``truth_interval_velocity(k)`` → (4 or 3, ny, nx) true mean velocity of interval k, m/yr, in
     (north, east, up_spf, up_nspf) order; ``ice_mask`` (ny, nx) bool; ``interval_mid_years``
     (n_interval,) decimal years (select the per-year buckets). Returns::
 
-        {"<c>": {"rmse_m_per_yr", "bias_m_per_yr", "n", "per_year": {"2017": {...}, ...}}, ...,
-         "horizontal_speed": {"rmse_m_per_yr", "bias_m_per_yr", "n"},
-         "fast_ice_speed": {"rmse_m_per_yr", "bias_m_per_yr", "n", "fraction", "threshold_m_per_yr"}}
+        {"<c>": {"rmse_m_per_yr", "bias_m_per_yr", "n",
+                 "per_class": {"slow_lt1": {...}, "mid_1to5": {...}, "fast_gt5": {...}},
+                 "per_year": {"2017": {"rmse_m_per_yr", ..., "per_class": {...}}, ...}}, ...,
+         "horizontal_speed": {same},
+         "fast_ice_speed": {"rmse_m_per_yr", "bias_m_per_yr", "n", "mean_true_m_per_yr",
+                            "bias_percent", "rmse_percent", "fraction", "threshold_m_per_yr",
+                            "per_year": {"2017": {... without fraction/threshold}, ...}},
+         "coverage": {"per_year": {"2017": {"<class>": {"samples", "estimated_fraction"}}}}}
 
-    bias = mean(estimate − truth); only ice pixels where the estimate is finite count;
-    ``fraction`` = share of those (pixel, interval) samples whose true speed exceeds the threshold.
+    bias = mean(estimate − truth); only ice pixels where the estimate is finite count (coverage:
+    the share of on-ice (pixel, interval) samples of a class with a finite estimate);
+    ``fraction`` = share of the counted samples whose true speed exceeds the fast threshold
+    (default 1 m/day); the fast-ice % figures are relative to the mean true speed there.
     """
     comps = [c for c in components(ts) if c in _TRUTH_INDEX or c == "up"]
     n_int = ts.sizes["interval"]
@@ -85,38 +126,63 @@ def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.nd
     if mid.size != n_int:
         raise ValueError(f"interval_mid_years: expected {n_int} values (one per interval), got {mid.size}")
     ice = np.asarray(ice_mask, bool)
-    years = np.floor(mid).astype(int)
-    acc = {c: _Acc() for c in comps}
-    per_year = {c: {} for c in comps}
-    speed_acc, fast_acc = _Acc(), _Acc()
+    years = [str(y) for y in np.floor(mid).astype(int)]
     horiz = all(c in comps for c in ("north", "east"))
+    names = comps + (["horizontal_speed"] if horiz else [])
+    acc: dict = {}          # (name, year or None, class or None) -> _Acc
+    fast: dict = {}         # year or None -> _Relative
+    cover: dict = {}        # (year, class) -> [samples, estimated]
+
+    def add(name, year, cls_masks, ok, err):
+        """``err`` = errors at the ``ok`` pixels, into the overall / year × all / class buckets."""
+        for key_year in (None, year):
+            for cls, m in [(None, ok)] + [(c, ok & cm) for c, cm in cls_masks.items()]:
+                acc.setdefault((name, key_year, cls), _Acc()).add(err[m[ok]])
+
     vel = {c: ts[f"velocity_{c}"].transpose("interval", "y", "x") for c in comps}
     for k in range(n_int):
         truth = np.asarray(truth_interval_velocity(k), np.float32)
         if truth.ndim != 3 or truth.shape[1:] != ice.shape:
             raise ValueError(f"truth_interval_velocity({k}): expected (4 or 3, {ice.shape[0]}, {ice.shape[1]}), "
                              f"got {truth.shape}")
+        s_true = np.hypot(truth[0], truth[1])
+        classes = {c: m & ice for c, m in speed_class_masks(s_true).items()}
         est = {c: np.asarray(vel[c][k].values, np.float32) for c in comps}
         for c in comps:
             ok = ice & np.isfinite(est[c])
-            err = (est[c][ok] - _truth_component(truth, c)[ok])
-            acc[c].add(err)
-            per_year[c].setdefault(str(years[k]), _Acc()).add(err)
+            add(c, years[k], classes, ok, est[c][ok] - _truth_component(truth, c)[ok])
+        finite = np.all([np.isfinite(est[c]) for c in comps], axis=0)
+        for cls, m in classes.items():
+            box = cover.setdefault((years[k], cls), [0, 0])
+            box[0] += int(m.sum())
+            box[1] += int((m & finite).sum())
         if horiz:
             s_est = np.hypot(est["north"], est["east"])
-            s_true = np.hypot(truth[0], truth[1])
             ok = ice & np.isfinite(s_est)
-            speed_acc.add(s_est[ok] - s_true[ok])
-            fast = ok & (s_true > fast_threshold_m_per_yr)
-            fast_acc.add(s_est[fast] - s_true[fast])
+            add("horizontal_speed", years[k], classes, ok, s_est[ok] - s_true[ok])
+            f = ok & (s_true > fast_threshold_m_per_yr)
+            for key_year in (None, years[k]):
+                fast.setdefault(key_year, _Relative()).add_pair(s_est[f], s_true[f])
+
+    def block(name, year):
+        out = acc.get((name, year, None), _Acc()).result()
+        out["per_class"] = {c: acc.get((name, year, c), _Acc()).result() for c, _, _ in SPEED_CLASSES_M_PER_DAY}
+        return out
+
+    all_years = sorted(set(years))
     out: dict = {}
-    for c in comps:
-        out[c] = {**acc[c].result(), "per_year": {y: a.result() for y, a in sorted(per_year[c].items())}}
+    for name in names:
+        out[name] = {**block(name, None), "per_year": {y: block(name, y) for y in all_years}}
     if horiz:
-        out["horizontal_speed"] = speed_acc.result()
-        out["fast_ice_speed"] = {**fast_acc.result(),
-                                 "fraction": _json(fast_acc.n / speed_acc.n) if speed_acc.n else None,
-                                 "threshold_m_per_yr": float(fast_threshold_m_per_yr)}
+        n_all = acc.get(("horizontal_speed", None, None), _Acc()).n
+        f_all = fast.get(None, _Relative())
+        out["fast_ice_speed"] = {**f_all.result(), "fraction": _json(f_all.n / n_all) if n_all else None,
+                                 "threshold_m_per_yr": float(fast_threshold_m_per_yr),
+                                 "per_year": {y: fast.get(y, _Relative()).result() for y in all_years}}
+    out["coverage"] = {"per_year": {y: {c: {"samples": cover.get((y, c), [0, 0])[0],
+                                            "estimated_fraction": _json(cover[(y, c)][1] / cover[(y, c)][0])
+                                            if cover.get((y, c), [0, 0])[0] else None}
+                                        for c, _, _ in SPEED_CLASSES_M_PER_DAY} for y in all_years}}
     return out
 
 
@@ -133,10 +199,11 @@ def displacement_at(ts: xr.Dataset, component: str, t: float) -> np.ndarray:
     return ((1 - w) * a + w * b).astype(np.float32)
 
 
-def annual_speed(ts: xr.Dataset, year: int) -> np.ndarray:
-    """Horizontal speed (ny, nx) m/yr over [year.0, year+1.0] from the cumulative displacement:
-    ``hypot(ΔD_north, ΔD_east) / 1 yr``; all NaN if the series does not cover the year."""
-    t0, t1 = float(year), float(year) + 1.0
+def annual_speed(ts: xr.Dataset, year: int, span: tuple[float, float] | None = None) -> np.ndarray:
+    """Horizontal speed (ny, nx) m/yr over [year.0, year+1.0] (or ``span``, decimal years: a
+    reference product's own period) from the cumulative displacement:
+    ``hypot(ΔD_north, ΔD_east) / Δt``; all NaN if the series does not cover the period."""
+    t0, t1 = (float(year), float(year) + 1.0) if span is None else (float(span[0]), float(span[1]))
     horiz = [c for c in ("north", "east") if f"displacement_{c}" in ts]
     if not horiz:
         raise ValueError("time-series dataset: annual_speed needs displacement_north/east")
@@ -226,6 +293,9 @@ def _read_reference_netcdf(path: Path, grid: MapGrid, resampling: str) -> xr.Dat
         data["v_error"] = (("y", "x"), warp("v_error"), dict(attrs, long_name="reference speed error"))
     ds = xr.Dataset(data, attrs=dict(source=f"{path.name}", source_crs=crs.to_string(),
                                      comment="vx/vy reprojected and rotated into grid east/north"))
+    for key in ("t_start", "t_end"):  # the product's period (decimal years) when it says so
+        if key in src.attrs:
+            ds.attrs[key] = float(src.attrs[key])
     return attach_grid(ds, grid)
 
 

@@ -42,13 +42,27 @@ def _smooth_noise(rng: np.random.Generator, shape, sigma_px: float) -> np.ndarra
     return f / max(float(f.std()), 1e-12)
 
 
+MIN_SPAN_YEARS = 0.5
+
+
+def reference_span(scene, year: int) -> tuple[float, float]:
+    """(t_start, t_end) decimal years of the ``year`` product: the calendar year clipped to the
+    scene's acquisitions (the last year of a stack ends at its last image: a mean over the part
+    of the year the SAR series covers, as the validation then compares like with like)."""
+    t0, t1 = max(float(year), scene.first_time), min(float(year) + 1.0, scene.last_time)
+    if t1 - t0 < MIN_SPAN_YEARS:
+        raise ValueError(f"year: {year} overlaps the scene's acquisitions ({scene.first_time:.2f}–"
+                         f"{scene.last_time:.2f}) by {max(t1 - t0, 0.0):.2f} yr; need ≥ {MIN_SPAN_YEARS} yr")
+    return t0, t1
+
+
 def reference_product(scene, year: int) -> xr.Dataset:
-    """Annual (``year``.0 → ``year + 1``.0) velocity with noise and gaps, ITS_LIVE-style Dataset."""
+    """Annual (``year``.0 → ``year + 1``.0, clipped to the scene: :func:`reference_span`)
+    velocity with noise and gaps, ITS_LIVE-style Dataset (``t_start``/``t_end`` attributes)."""
     year = int(year)
-    if not 2015 <= year <= 2020:
-        raise ValueError(f"year: {year} outside the years fully inside the scene (2015–2020)")
+    t_start, t_end = reference_span(scene, year)
     grid = reference_grid(scene)
-    disp = scene.displacement(float(year), float(year + 1))  # m over one year = m/yr
+    disp = scene.displacement(t_start, t_end) / np.float32(t_end - t_start)  # m/yr
     x, y = grid.meshgrid()
     r, c = scene.grid.fractional_index(x, y)
     sample = lambda f: map_coordinates(f.astype(np.float64), [r, c], order=1, mode="nearest")  # noqa: E731
@@ -75,7 +89,7 @@ def reference_product(scene, year: int) -> xr.Dataset:
 
     ds = xr.Dataset(data, coords=grid_coords(grid))
     ds.attrs.update(title="synthetic ITS_LIVE-like annual velocity, Muldrow scene", year=year,
-                    t_start=float(year), t_end=float(year + 1), epsg=grid.epsg,
+                    t_start=float(t_start), t_end=float(t_end), epsg=grid.epsg,
                     nodata=NODATA, noise_m_per_yr=sigma, Conventions="CF-1.8")
     return ds
 

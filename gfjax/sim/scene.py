@@ -130,6 +130,21 @@ class MuldrowScene:
 
         return RadarOffsetField.for_pair(self, track_name, pair_index)(azimuth_px, range_px)
 
+    def true_radar_speed(self, track_name: str, pair_index: int, azimuth_px, range_px) -> np.ndarray:
+        """True mean horizontal speed (m/day) of pair ``pair_index`` at reference radar positions,
+        and whether each lies on ice: ``(speed, on_ice)`` (the speed class of a window)."""
+        from scipy.ndimage import map_coordinates
+
+        t0, t1 = self.pair_times(track_name, pair_index)
+        d = self.displacement(t0, t1)
+        speed = np.hypot(d[0], d[1]) / ((t1 - t0) * 365.25)
+        e, n = self._track(track_name).radar_to_map(azimuth_px, range_px)
+        r, c = self.grid.fractional_index(e, n)
+        coords = [np.ravel(r), np.ravel(c)]
+        out = map_coordinates(speed, coords, order=1, mode="nearest").reshape(np.shape(r))
+        ice = map_coordinates(self.ice_mask.astype(np.float32), coords, order=0, mode="nearest")
+        return out, ice.reshape(np.shape(r)) > 0.5
+
     def slc_pair(self, track_name: str, pair_index: int) -> tuple[np.ndarray, np.ndarray]:
         """(reference, secondary) complex64 SLCs (n_az, n_rg) of a consecutive pair."""
         from gfjax.sim.slc import simulate_pair

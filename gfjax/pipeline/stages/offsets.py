@@ -117,7 +117,54 @@ def pair_errors(scene, track: str, k: int, ds) -> dict:
         return {"valid_fraction": float(ok.sum() / max(int((ds["reason"].values != 6).sum()), 1))}
     AZ, RG = np.meshgrid(ds["azimuth"].values, ds["range"].values, indexing="ij")
     taz, trg = scene.true_radar_offsets(track, k, AZ, RG)
-    return offset_errors(ds, np.asarray(taz), np.asarray(trg))
+    out = offset_errors(ds, np.asarray(taz), np.asarray(trg))
+    speed, ice = scene.true_radar_speed(track, k, AZ, RG)
+    out["per_class"] = class_errors(ds, np.asarray(taz), np.asarray(trg), speed, ice)
+    return out
+
+
+GROSS_ERROR_PX = 1.0  # a valid offset farther than this from the truth (either axis) is a false match
+
+
+def class_errors(ds, truth_az, truth_rg, speed_m_per_day, on_ice) -> dict:
+    """Per speed class (true speed of the window, on ice; ``SPEED_CLASSES_M_PER_DAY``): tracked
+    windows (reason ≠ 6), the fraction of them kept (valid), the fraction of the kept ones that
+    are false matches (> ``GROSS_ERROR_PX`` from the truth), and the range RMSE (px) of the rest."""
+    from gfjax.products.validation import SPEED_CLASSES_M_PER_DAY
+
+    az, rg = ds["azimuth_offset"].values, ds["range_offset"].values
+    tracked = on_ice & (ds["reason"].values != 6)
+    ok = np.isfinite(az) & np.isfinite(rg)
+    gross = ok & ((np.abs(az - truth_az) > GROSS_ERROR_PX) | (np.abs(rg - truth_rg) > GROSS_ERROR_PX))
+    out = {}
+    for name, lo, hi in SPEED_CLASSES_M_PER_DAY:
+        sel = tracked & (speed_m_per_day >= lo) & (speed_m_per_day < hi)
+        n, kept = int(sel.sum()), int((sel & ok).sum())
+        good = sel & ok & ~gross
+        out[name] = {"windows": n, "valid": kept, "gross": int((sel & gross).sum()),
+                     "sq_err_range_px": float(np.sum((rg - truth_rg)[good] ** 2)), "good": int(good.sum())}
+    return out
+
+
+def tracking_per_year_class(per_pair: list[dict]) -> dict:
+    """Per calendar year (of the pair's mid-time) and speed class: windows tracked, the fraction
+    kept, the fraction of kept ones that are false matches, range RMSE (px) of the others."""
+    sums: dict = {}
+    for p in per_pair:
+        year = str(int(np.floor(p["t_mid"]))) if "t_mid" in p else "all"
+        for cls, c in p.get("per_class", {}).items():
+            box = sums.setdefault(year, {}).setdefault(cls, dict.fromkeys(c, 0))
+            for key, v in c.items():
+                box[key] += v
+    out: dict = {}
+    for year, classes in sorted(sums.items()):
+        out[year] = {cls: {"windows": c["windows"],
+                           "valid_fraction": round(c["valid"] / c["windows"], 4) if c["windows"] else None,
+                           "false_match_fraction": round(c["gross"] / c["valid"], 4) if c["valid"] else None,
+                           "rmse_range_px": round(float(np.sqrt(c["sq_err_range_px"] / c["good"])), 4)
+                           if c["good"] else None}
+                     for cls, c in classes.items()}
+    return out
 
 
 def my_pairs(ctx) -> list[tuple[str, int]]:
@@ -239,7 +286,8 @@ def run_offsets(ctx) -> dict:
                         window=list(opts.window), step=list(opts.step))
         write_dataset_atomic(ds, pair_file(folder, track, k))
         n_windows += ds["azimuth_offset"].size
-        per_pair.append({"track": track, "pair": k, "days": round((t_sec - t_ref) * 365.25, 2), **err})
+        per_pair.append({"track": track, "pair": k, "days": round((t_sec - t_ref) * 365.25, 2),
+                         "t_mid": 0.5 * (t_ref + t_sec), **err})
         if err["valid_fraction"] < 0.05:
             log.warning("offsets: pair %s/%d has %.1f%% valid windows (almost all rejected); kept as "
                         "partial coverage", track, k, 100 * err["valid_fraction"])
@@ -254,7 +302,10 @@ def run_offsets(ctx) -> dict:
             vals = [p[key] for p in per_pair if key in p]
             if vals:
                 metrics[f"median_{key}"] = float(np.median(vals))
-        metrics["worst_pairs"] = sorted(per_pair, key=lambda p: -p.get("rmse_range_px", np.inf))[:5]
+        worst = sorted(per_pair, key=lambda p: -p.get("rmse_range_px", np.inf))[:5]
+        metrics["worst_pairs"] = [{k: v for k, v in p.items() if k != "per_class"} for p in worst]
+        if any("per_class" in p for p in per_pair):
+            metrics["tracking_per_year_class"] = tracking_per_year_class(per_pair)
     return metrics
 
 

@@ -16,7 +16,7 @@ from gfjax.pipeline.stage import REGISTRY, Stage
 
 log = logging.getLogger("gfjax")
 
-REFERENCE_YEARS = (2017, 2018)
+REFERENCE_YEARS = (2017, 2018, 2020, 2021)  # quiet years and the surge years
 
 
 def acquisitions_csv(scene) -> str:
@@ -69,8 +69,15 @@ def run_scene(ctx) -> dict:
     atomic_write_text(ctx.path("scene", "pairs.csv"), pairs_csv(scene))
     if not has_truth(scene):
         return stack_metrics(scene)
+    from gfjax.sim.reference import reference_span
+
     references = {}
     for year in REFERENCE_YEARS:
+        try:
+            reference_span(scene, year)
+        except ValueError as err:  # a scene that does not cover the year: no product for it
+            log.info("scene: no reference product for %d (%s)", year, err)
+            continue
         path = ctx.path("scene", f"reference_velocity_{year}.nc")
         write_reference_product(scene, year, path)
         references[str(year)] = str(path.relative_to(ctx.workdir))
