@@ -11,7 +11,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
+
+from .style import PAPER, speed_cmap, speed_colorbar, speed_norm  # noqa: E402
+
+#: One fixed speed scale (m/yr) for the true-speed figures: the surge reaches ~20 m/day.
+TRUE_SPEED_MAX_M_PER_YR = 11_000.0
 
 SPEED_DATES = (2016.5, 2018.95, 2019.8, 2020.6, 2021.2, 2021.45)
 
@@ -34,15 +38,14 @@ def _outline(ax, scene):
 
 
 def plot_speed_maps(scene, path: Path, dates=SPEED_DATES) -> Path:
-    """True horizontal speed (m/day, log scale) at several dates, with outline and flowline."""
+    """True horizontal speed (m/yr, log scale) at several dates, with outline and flowline."""
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.5), sharex=True, sharey=True, constrained_layout=True)
-    norm = LogNorm(0.02, 30.0)
+    norm = speed_norm([], vmax=TRUE_SPEED_MAX_M_PER_YR)
     im = None
     for ax, t in zip(axes.ravel(), dates):
         v = scene.velocity(t)
-        speed = np.hypot(v[0], v[1]) / 365.25
-        speed = np.where(scene.ice_mask, np.maximum(speed, 0.02), np.nan)
-        im = ax.imshow(speed, extent=_extent_km(scene.grid), norm=norm, cmap="viridis")
+        speed = np.where(scene.ice_mask, np.hypot(v[0], v[1]), np.nan)
+        im = ax.imshow(speed, extent=_extent_km(scene.grid), norm=norm, cmap=speed_cmap("viridis"))
         _outline(ax, scene)
         ax.set_title(f"t = {t:.2f}")
         ax.set_aspect("equal")
@@ -50,7 +53,7 @@ def plot_speed_maps(scene, path: Path, dates=SPEED_DATES) -> Path:
         ax.set_xlabel("easting (km, UTM 5N)")
     for ax in axes[:, 0]:
         ax.set_ylabel("northing (km)")
-    fig.colorbar(im, ax=axes, shrink=0.8, label="true horizontal speed (m/day, log scale)")
+    speed_colorbar(fig, im, axes, "true horizontal speed", shrink=0.8)
     fig.suptitle("Synthetic Muldrow Glacier: true speed (flowline dashed, dots every 10 km)")
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -61,12 +64,13 @@ def plot_time_distance(scene, path: Path) -> Path:
     """Time–distance diagram of the true horizontal speed along the central flowline."""
     t = np.linspace(2014.8, 2021.9, 700)
     d = np.linspace(0.0, scene.flowline.length_m, 400)
-    speed = np.stack([scene.centreline_speed(ti, d) for ti in t], axis=1) / 365.25
+    speed = np.stack([scene.centreline_speed(ti, d) for ti in t], axis=1)
     fig, ax = plt.subplots(figsize=(10, 5.5), constrained_layout=True)
-    im = ax.pcolormesh(t, d / 1e3, speed, norm=LogNorm(0.05, 30.0), cmap="magma", shading="auto")
+    im = ax.pcolormesh(t, d / 1e3, speed, norm=speed_norm([], vmax=TRUE_SPEED_MAX_M_PER_YR),
+                       cmap=speed_cmap("magma"), shading="auto")
     ax.axhline(scene.surge_origin_m / 1e3, color="w", lw=0.6, ls=":")
-    ax.text(2014.85, scene.surge_origin_m / 1e3 + 0.5, "top of surge reservoir (science.md §2 km 0)",
-            color="w", fontsize=8)
+    ax.text(2014.85, scene.surge_origin_m / 1e3 + 0.5,
+            f"top of the surge reservoir: km 0 of the surge distances in {PAPER}", color="w", fontsize=8)
     for trk in scene.tracks.values():
         ax.plot(trk.decimal_years, np.full(len(trk.times), -1.0 if trk.direction == "ascending" else -2.0),
                 "|", ms=4, color="tab:blue" if trk.direction == "ascending" else "tab:orange",
@@ -76,8 +80,8 @@ def plot_time_distance(scene, path: Path) -> Path:
     ax.set_xlabel("time (decimal year)")
     ax.set_ylabel("distance from the head along the flowline (km)")
     ax.legend(loc="lower left", fontsize=8)
-    fig.colorbar(im, ax=ax, label="true horizontal speed on the flowline (m/day, log scale)")
-    ax.set_title("Surge history of the synthetic scene")
+    speed_colorbar(fig, im, ax, "true horizontal speed on the flowline")
+    ax.set_title("Surge history of the synthetic scene", pad=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -38,18 +38,33 @@ def validate(ctx, ts: xr.Dataset) -> tuple[dict, dict]:
     if has_truth(scene):
         metrics["truth"] = truth_metrics(ts, lambda k: scene.interval_velocity(float(t0[k]), float(t1[k])),
                                          scene.ice_mask, 0.5 * (t0 + t1))
+        tracking = ctx.report.get("stages", {}).get("offsets", {}).get("tracking_per_year_class")
+        if tracking:  # the offsets stage's windows per speed class (kept, false matches)
+            metrics["truth"]["tracking"] = {"per_year": tracking}
     reference, arrays = {}, {}
-    for year, path in reference_products(ctx.settings, ctx.workdir, REFERENCE_YEARS).items():
+    products = reference_products(ctx.settings, ctx.workdir, REFERENCE_YEARS)
+    for year, path in products.items():
         if not path.exists():
             log.warning("validation: reference product %s missing (run the scene stage)", path)
             continue
         ref = read_reference_on_grid(path, grid)
-        sar = annual_speed(ts, int(year))
+        span = (ref.attrs["t_start"], ref.attrs["t_end"]) if "t_start" in ref.attrs else None
+        sar = annual_speed(ts, int(year), span)
         ref_v = np.asarray(ref["v"].values, np.float32)
         mask = scene.ice_mask & np.isfinite(sar) & np.isfinite(ref_v)
         reference[year] = reference_metrics(sar, ref_v, mask)
         arrays[year] = {"sar": sar[mask], "reference": ref_v[mask]}
     return {**metrics, "validation": reference}, arrays
+
+
+def validation_note(ctx) -> str:
+    """Why the validation figure has no comparison (shown in its empty panel)."""
+    from gfjax.pipeline.data import reference_products
+
+    if not reference_products(ctx.settings, ctx.workdir, REFERENCE_YEARS):
+        return ("no reference product to compare with: data.reference names none "
+                "(a NetCDF with vx/vy or a folder with ITS_LIVE vx.tif/vy.tif per year)")
+    return "the reference products named by data.reference are missing (see run.log)"
 
 
 def run_products(ctx) -> dict:
@@ -82,7 +97,8 @@ def run_products(ctx) -> dict:
         paths = plot_products(ts, mean, flow, arrays, grid, scene.outline_xy,
                               None if fl is None else np.stack([fl.x, fl.y], 1),
                               scene.dem if getattr(scene, "has_dem", True) else np.full(grid.shape, np.nan),
-                              ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation)
+                              ctx.path("figures", "x").parent, dpi=p.dpi, animation=p.animation,
+                              validation_note=None if arrays else validation_note(ctx))
         figures = [str(q.relative_to(ctx.workdir)) for q in paths]
     val = metrics["validation"]
     rs = [v["r"] for v in val.values() if v.get("r") is not None]
