@@ -58,6 +58,51 @@ def test_misspelt_key_is_an_error_naming_it(override, key):
     assert key in str(err.value) + str(err.value.__cause__)
 
 
+@pytest.mark.parametrize("override,named", [
+    ("+offsets.windw=64", "offsets.windw (did you mean offsets.window?)"),
+    ("++msbas.lamda=0.1", "msbas.lamda (did you mean msbas.lam?)"),
+    ("+colour=blue", "colour"),
+])
+def test_appended_unknown_key_is_an_error_naming_it(override, named):
+    """Hydra's `+key=value` gets past struct mode (and its own error message suggests it): the
+    settings then reject a key no schema declares, before any stage runs."""
+    cfg = _compose(["+experiment=muldrow", override])
+    with pytest.raises(ValueError, match="unknown config key") as err:
+        to_settings(cfg)
+    assert named in str(err.value)
+
+
+def test_fast_method_rejects_the_options_it_ignores():
+    assert to_settings(_compose(["+experiment=muldrow", "offsets.method=fast"])).offsets.method == "fast"
+    cfg = _compose(["+experiment=muldrow", "offsets.method=fast", "offsets.oversample=1", "offsets.deramp=azimuth"])
+    with pytest.raises(ValueError, match="offsets.method=fast ignores") as err:
+        to_settings(cfg)
+    assert "offsets.oversample=1" in str(err.value) and "offsets.deramp='azimuth'" in str(err.value)
+    # the accurate method reads them
+    assert to_settings(_compose(["+experiment=muldrow", "offsets.oversample=1"])).offsets.oversample == 1
+
+
+def test_map_grid_follows_the_scene_and_the_data():
+    assert to_settings(_compose(["+experiment=muldrow"])).geometry.grid_spacing_m == 200.0
+    assert to_settings(_compose(["+experiment=muldrow", "scene.grid_spacing_m=500"])).geometry.grid_spacing_m == 500.0
+    assert to_settings(_compose(["+experiment=muldrow_full"])).geometry.grid_spacing_m == 100.0
+    for data in ("stack", "msbas", "autorift"):  # the data's own grid, with or without an experiment
+        assert to_settings(_compose([f"data={data}", "data.path=/x"])).geometry.grid_spacing_m is None
+
+
+def test_experiments_are_thin_diffs():
+    """No block of settings is repeated across experiments: shared choices live in config groups
+    (offsets=muldrow, msbas=muldrow, msbas=map_inputs)."""
+    seen = {}
+    for name in EXPERIMENTS:
+        cfg = OmegaConf.to_container(OmegaConf.load(CONF / "experiment" / f"{name}.yaml"))
+        for section, block in cfg.items():
+            if isinstance(block, dict) and len(block) > 2:
+                key = (section, repr(sorted(block.items())))
+                assert key not in seen, f"{section} block of {name} repeats {seen[key]}'s: use a config group"
+                seen[key] = name
+
+
 def test_wrong_type_is_rejected():
     with pytest.raises(ConfigCompositionException) as err:
         _compose(["+experiment=muldrow", "scene.date_step=often"])

@@ -141,8 +141,8 @@ def test_options_omegaconf_and_validation():
     assert opts.validate().dim == 4
     with pytest.raises(ValueError, match="msbas.lam must be > 0"):
         MsbasOptions(order=1, lam=0.0).validate()
-    with pytest.raises(ValueError, match="msbas.calibration"):
-        MsbasOptions(calibration="median").validate()
+    with pytest.raises(ValueError, match="msbas.select_lam"):
+        MsbasOptions(select_lam="median").validate()
 
 
 def test_empty_pixel_block():

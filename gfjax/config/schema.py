@@ -67,11 +67,11 @@ class DataConfig:
 class GeometryConfig:
     """Filtering and geocoding of offset maps onto the common map grid."""
 
-    # common map grid spacing (m); the seed used ~100 m. It must equal the scene's grid
-    # (scene.grid_spacing_m, or a stack's grid.yaml); None = whatever that grid is
-    grid_spacing_m: Optional[float] = 100.0
+    # common map grid spacing (m). It must equal the scene's grid: by default it follows
+    # scene.grid_spacing_m (the synthetic scene); None = whatever the data's grid is (a stack's
+    # grid.yaml / dem.tif, the maps of msbas / autorift inputs)
+    grid_spacing_m: Optional[float] = "${scene.grid_spacing_m}"  # type: ignore[assignment]
     filter_width_m: float = 200.0  # Gaussian filter full width = 6 sigma (m), 0 = off
-    epsg: Optional[int] = None  # map CRS; None = UTM zone of the scene centre (32605 Muldrow)
     dem_smoothing_m: float = 500.0  # Gaussian width (6 sigma, m) of the DEM smoothing for gradients
     max_surface_slope: float = 1.0  # |dh/dN|, |dh/dE| above this are clipped (1.0 = 45 deg)
     min_valid_fraction: float = 0.5  # a map cell is no data if less than this of its support is valid
@@ -80,14 +80,12 @@ class GeometryConfig:
 class ParallelMode(str, Enum):
     auto = "auto"  # every local device (GPUs if any, else CPU), one process
     single = "single"  # one device, one process
-    devices = "devices"  # the first `n_devices` local devices
     mpi = "mpi"  # many processes (mpirun/srun); collectives through mpi4jax
 
 
 @dataclass
 class ParallelConfig:
     mode: ParallelMode = ParallelMode.auto
-    n_devices: Optional[int] = None  # with mode=devices: how many local devices to use
     # SLURM array jobs: this task runs only chunk `chunk` (0-based) of `n_chunks` of the pairs
     # (offsets stage); None = all pairs. A re-run redoes only the pairs its chunk still lacks.
     chunk: Optional[int] = None
@@ -140,11 +138,63 @@ class GfjaxConfig:
     data: DataConfig = field(default_factory=DataConfig)
 
 
+# Tracking options a method does not read: setting one to other than its default is an error
+# naming it (TrackingOptions.method lists them), instead of a key that silently does nothing.
+IGNORED_BY_METHOD = {"fast": ("oversample", "oversample_scope", "deramp", "two_stage", "subpixel_factor",
+                              "zoom_halfwidth")}
+
+
+def unknown_keys(values: Any, schema: type = GfjaxConfig, prefix: str = "") -> list[str]:
+    """Dotted names of keys in ``values`` (a plain nested dict) that no field of the dataclass
+    ``schema`` declares. Struct mode already rejects misspelt keys, but Hydra's ``+key=value``
+    and ``++key=value`` append keys past it."""
+    names = {f.name: f for f in dataclasses.fields(schema)}
+    hints = typing.get_type_hints(schema)
+    out = []
+    for key, value in values.items():
+        if key not in names:
+            out.append(prefix + str(key))
+        elif dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
+            out.extend(unknown_keys(value, hints[key], f"{prefix}{key}."))
+    return out
+
+
+def _unknown_key_message(keys: list[str]) -> str:
+    import difflib
+
+    hints = []
+    for key in keys:
+        *section, name = key.split(".")
+        schema: Any = GfjaxConfig
+        for part in section:
+            schema = typing.get_type_hints(schema)[part]
+        close = difflib.get_close_matches(name, [f.name for f in dataclasses.fields(schema)], n=1)
+        hints.append(f"{key} (did you mean {'.'.join(section + close)}?)" if close else key)
+    return (f"unknown config key(s) {', '.join(hints)}: no option of gfjax reads them "
+            "(the options: gfjax/config/schema.py, python -m gfjax.run --help)")
+
+
+def _check_method_options(offsets) -> None:
+    """A key the chosen tracking method ignores, set to other than its default, is an error."""
+    defaults = type(offsets)()
+    ignored = [k for k in IGNORED_BY_METHOD.get(offsets.method, ())
+               if getattr(offsets, k) != getattr(defaults, k)]
+    if ignored:
+        raise ValueError(f"offsets.method={offsets.method} ignores "
+                         + ", ".join(f"offsets.{k}={getattr(offsets, k)!r}" for k in ignored)
+                         + ": remove them (or set them to their defaults: "
+                         + ", ".join(f"{k}={getattr(defaults, k)!r}" for k in ignored) + ")")
+
+
 def to_settings(cfg) -> GfjaxConfig:
     """Validated settings from a composed config: sections borrowed from inner rings become
-    those rings' own dataclasses (running their validation); errors name the section."""
+    those rings' own dataclasses (running their validation); errors name the section. Keys no
+    schema declares and options the chosen method ignores are errors naming them."""
     from omegaconf import OmegaConf
 
+    unknown = unknown_keys(OmegaConf.to_container(cfg, resolve=False))
+    if unknown:
+        raise ValueError(_unknown_key_message(unknown))
     settings = OmegaConf.to_object(cfg)
     for f in dataclasses.fields(settings):
         section = getattr(settings, f.name)
@@ -158,4 +208,5 @@ def to_settings(cfg) -> GfjaxConfig:
         except (TypeError, ValueError) as err:
             raise ValueError(f"config section '{f.name}': {err}") from None
         setattr(settings, f.name, value)
+    _check_method_options(settings.offsets)
     return settings

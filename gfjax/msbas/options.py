@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 
 @dataclass
@@ -20,16 +20,8 @@ class MsbasOptions:
     select_lam: "fixed" (use lam) or "lcurve" (max curvature of the L-curve over
         lam_candidates). Default "fixed".
     rcond: relative singular-value threshold of rank and solve (MSBAS: dgelsd, 1e-5).
-    ridge: relative ridge ε/λ_max(H) of the banded solve (soft rcond; 1e-12 in float64).
-    calibration: "none" (C_FLAG 0), "boxes" (C_FLAG n: mean over reference_boxes), "mean"
-        (C_FLAG 10: subtract each map's mean), "auto" (C_FLAG 100: subtract each map's median
-        over the pixels valid in ≥ 90 % of maps — see calibration.py). Default "none".
-    reference_boxes: flat list of boxes [col, row, width, height, …] (pixels, 0-based) for
-        calibration = "boxes". Default [].
     min_coverage: minimum fraction (0–1) of valid pixels for a map to be used (MC_FLAG). 0.
     memory_budget_mb: working memory of one pixel block, MB (sets the block size). 1024.
-    surface_gradients: path of the (2, ny, nx) surface-gradient raster (dh/dN, dh/dE) for
-        dim = 4 (the pipeline may instead derive it from the DEM). Default None.
     outlier_window: temporal screening before the inversion (screening.py): each map's rate is
         compared with the running median of this many maps of its set before and after it;
         0 = off (MSBAS v10 has none). Default 0.
@@ -46,12 +38,8 @@ class MsbasOptions:
     select_lam: str = "fixed"
     lcurve_max_pixels: int = 4000  # L-curve norms from at most this many pixels with data (evenly strided)
     rcond: float = 1e-5
-    ridge: float = 1e-12
-    calibration: str = "none"
-    reference_boxes: List[float] = field(default_factory=list)
     min_coverage: float = 0.0
     memory_budget_mb: float = 1024.0
-    surface_gradients: Optional[str] = None   # path of a (2, ny, nx) (dh/dN, dh/dE) file, 4D
     outlier_window: int = 0
     outlier_max_deviation: float = 4.0
     outlier_min_deviation_m: float = 1.0
@@ -68,12 +56,6 @@ class MsbasOptions:
             raise ValueError(f"msbas.select_lam must be 'fixed' or 'lcurve', got {self.select_lam}")
         if self.select_lam == "lcurve" and len(self.lam_candidates) < 3:
             raise ValueError("msbas.lam_candidates needs >= 3 values for select_lam='lcurve'")
-        if self.calibration not in ("none", "boxes", "mean", "auto"):
-            raise ValueError(f"msbas.calibration must be none|boxes|mean|auto, got "
-                             f"{self.calibration}")
-        if self.calibration == "boxes" and (not self.reference_boxes
-                                            or len(self.reference_boxes) % 4):
-            raise ValueError("msbas.reference_boxes must hold 4 numbers per box for 'boxes'")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"msbas.min_coverage must be in [0, 1], got {self.min_coverage}")
         if self.outlier_window < 0:
