@@ -2,7 +2,9 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 MPIEXEC ?= $(VENV)/bin/mpiexec
-STAMP  := $(VENV)/.gfjax-installed
+GPU    ?= 0
+# GPU=1: also the CUDA 12 plugin of the same jax version (own stamp, so it installs once)
+STAMP  := $(VENV)/.gfjax-installed$(if $(filter 1,$(GPU)),-gpu,)
 PYTEST_ARGS ?=
 
 .PHONY: install run test test-fast test-mpi bench clean
@@ -11,7 +13,7 @@ install: $(STAMP)
 
 # Re-bootstraps only when the dependency list or the bootstrap itself changes.
 $(STAMP): pyproject.toml scripts/bootstrap.sh
-	bash scripts/bootstrap.sh
+	GFJAX_GPU=$(GPU) bash scripts/bootstrap.sh
 	touch $(STAMP)
 
 run: install

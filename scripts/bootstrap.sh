@@ -27,15 +27,48 @@ if [ -z "${MPICC:-}" ]; then
 fi
 export PATH="$VENV/bin:$PATH"
 
-echo "[bootstrap] installing gfjax and its dependencies"
-$PIP install -q --progress-bar off -e ".[mpi,slurm,bench,test]"
+# GFJAX_GPU=1 (make install GPU=1): also the CUDA 12 plugin of the same jax version (extra cuda12).
+EXTRAS="slurm,bench,test"
+if [ "${GFJAX_GPU:-0}" = "1" ]; then EXTRAS="$EXTRAS,cuda12"; fi
 
+# The pins of the `mpi` extra, read from pyproject.toml (one place for versions).
+mpi_requirement() {
+  "$VENV/bin/python" - "$1" <<'PY'
+import sys, tomllib
+reqs = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["mpi"]
+print(next(r for r in reqs if r.split("=")[0].split(">")[0].split("<")[0].strip() == sys.argv[1]))
+PY
+}
+
+echo "[bootstrap] installing gfjax and its dependencies (extras: $EXTRAS)"
+$PIP install -q --progress-bar off -e ".[$EXTRAS]" "$(mpi_requirement mpi4py)"
+
+# mpi4jax is source-only and must be built against this jax and this MPI, without build
+# isolation (which would compile it against the newest jax) and with an empty CUDA_PATH (a
+# wrapper nvcc would otherwise be found): build it before pip resolves the `mpi` extra.
 if ! "$VENV/bin/python" -c "import mpi4jax" >/dev/null 2>&1; then
   echo "[bootstrap] building mpi4jax against $MPICC"
   CUDA_PATH=$(mktemp -d) MPI4JAX_BUILD_MPICC="$MPICC" \
-    $PIP install -q --progress-bar off --no-build-isolation --no-deps --no-cache-dir "mpi4jax==0.9.1.post2"
+    $PIP install -q --progress-bar off --no-build-isolation --no-deps --no-cache-dir "$(mpi_requirement mpi4jax)"
 fi
-"$VENV/bin/python" - <<'PY'
-import jax, mpi4py, mpi4jax, gfjax
+$PIP install -q --progress-bar off -e ".[mpi,$EXTRAS]"   # the mpi extra is now satisfied: records it
+"$VENV/bin/python" - "${GFJAX_GPU:-0}" <<'PY'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import gfjax, jax, mpi4jax, mpi4py
+
 print(f"[bootstrap] ok: jax {jax.__version__}, mpi4py {mpi4py.__version__}, mpi4jax {mpi4jax.__version__}, gfjax {gfjax.__version__}")
+if sys.argv[1] == "1":
+    try:
+        plugin = version("jax-cuda12-plugin")
+    except PackageNotFoundError:
+        sys.exit("[bootstrap] GPU=1: jax-cuda12-plugin is not installed")
+    if plugin != jax.__version__:
+        sys.exit(f"[bootstrap] GPU=1: jax-cuda12-plugin {plugin} does not match jax {jax.__version__}")
+    try:
+        devices = jax.devices("gpu")
+    except RuntimeError as err:
+        devices = f"none visible here ({err})"
+    print(f"[bootstrap] GPU: jax-cuda12-plugin {plugin}; devices: {devices}")
 PY

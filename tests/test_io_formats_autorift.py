@@ -1,6 +1,6 @@
 """HyP3 autoRIFT products: a small synthetic file laid out as hyp3_autorift's netcdf_output.py
 writes it (int16 m/yr with -32767 fill, ``mapping`` and ``img_pair_info`` int8 scalars)."""
-import netCDF4
+import h5netcdf.legacyapi as netCDF4  # the netCDF4-python API over h5py (one NetCDF engine)
 import numpy as np
 import pytest
 from pyproj import CRS

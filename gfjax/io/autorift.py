@@ -108,7 +108,7 @@ def read_autorift(path, grid: MapGrid | None = None, resampling: str = "bilinear
     where = str(path)
     if not path.is_file():
         raise ValueError(f"{where}: autoRIFT product not found")
-    with xr.open_dataset(path, engine="netcdf4") as src:
+    with xr.open_dataset(path, engine="h5netcdf") as src:
         ds = src.load()
     for name in ("vx", "vy", "img_pair_info"):
         if name not in ds.variables:
