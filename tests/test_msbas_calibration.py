@@ -1,4 +1,4 @@
-"""C_FLAG calibration (none / boxes / mean / auto) and MC_FLAG map coverage in the CLI."""
+"""C_FLAG calibration (calibration.py for the pipeline; v10 forms in the header) and MC_FLAG in the CLI."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import rasterio
 
 from gfjax.msbas.calibration import auto_reference, calibrate
 from gfjax.msbas.cli import run
-from gfjax.msbas.header import HeaderError, parse_header
+from gfjax.io.msbas_header import HeaderError, parse_header
 from test_msbas_cli import _tif, make_case
 
 
@@ -35,15 +35,22 @@ def test_calibration_methods():
 
 def test_cflag_boxes_parsed_and_checked(tmp_path):
     header, _ = make_case(tmp_path, n_epochs=4)
-    text = header.read_text().replace("\nC_FLAG=0\n", "\nC_FLAG=2, 0, 0, 2, 2, 3, 2, 2, 2\n")
+    """MSBAS v10 form: n, then (column, row) of each box centre (full image), then half-sizes."""
+    text = header.read_text().replace("\nC_FLAG=0\n", "\nC_FLAG=2, 0, 0, 3, 2, 2, 1\n")
     header.write_text(text)
     h = parse_header(header)
-    assert h.calibration == "boxes" and h.boxes == [(0, 0, 2, 2), (3, 2, 2, 2)]
-    header.write_text(text.replace("C_FLAG=2, 0, 0, 2, 2, 3, 2, 2, 2", "C_FLAG=1, 4, 3, 2, 2"))
-    with pytest.raises(HeaderError, match=r"header.txt:4: C_FLAG box 1 .* outside"):
+    assert h.calibration == "boxes" and h.boxes == [(0, 0, 2, 1), (3, 2, 2, 1)]
+    header.write_text(text.replace("C_FLAG=2, 0, 0, 3, 2, 2, 1", "C_FLAG=1, 5, 3, 2, 2"))
+    with pytest.raises(HeaderError, match=r"header.txt:4: C_FLAG box 1 centre \(column 5, row 3\) is outside"):
         parse_header(header)
-    header.write_text(text.replace("C_FLAG=2, 0, 0, 2, 2, 3, 2, 2, 2", "C_FLAG=100"))
-    assert parse_header(header).calibration == "auto"
+    header.write_text(text.replace("C_FLAG=2, 0, 0, 3, 2, 2, 1", "C_FLAG=2, 0, 0, 2, 2"))
+    with pytest.raises(HeaderError, match=r"C_FLAG=2 expects 6 more values"):
+        parse_header(header)
+    header.write_text(text.replace("C_FLAG=2, 0, 0, 3, 2, 2, 1", "C_FLAG=100"))
+    with pytest.raises(HeaderError, match=r"C_FLAG=100 needs more values .*MSBAS v10 stops"):
+        parse_header(header)
+    header.write_text(text.replace("C_FLAG=2, 0, 0, 3, 2, 2, 1", "C_FLAG=100, 2, 1"))
+    assert parse_header(header).calibration == "zscore" and parse_header(header).zscore_half == (2, 1)
 
 
 def test_mc_flag_drops_poorly_covered_map(tmp_path):
@@ -55,6 +62,6 @@ def test_mc_flag_drops_poorly_covered_map(tmp_path):
     out.mkdir()
     run(header, out)
     log = (out / "MSBAS_LOG.txt").read_text()
-    assert "list_0_range.txt:2" in log and "coverage 0.100 < MC_FLAG 0.5" in log
+    assert "list_0_range.txt:2" in log and "coverage 0.100000 < MC_FLAG 0.5" in log
     with rasterio.open(out / "MSBAS_RANK.tif") as src:
         assert src.read(1).min() > 0

@@ -11,9 +11,10 @@ from rasterio.transform import from_origin
 
 from gfjax.msbas import invert_maps
 from gfjax.msbas.cli import main, run
-from gfjax.msbas.header import HeaderError, parse_header
+from gfjax.io.msbas_header import HeaderError, parse_header
 from gfjax.msbas.network import NetworkError, decimal_year, epoch_label
-from gfjax.msbas.synthetic import projection
+from gfjax.geometry.projection import projection_vectors
+from gfjax.msbas.v10 import V10Error
 
 ROWS, COLS = 4, 5
 
@@ -34,7 +35,7 @@ def make_case(root: Path, n_epochs=6, azimuth=True, r_flag="2, 0.1", extra="", s
                                                    (199.0, dt.datetime(2020, 1, 5, 16, 0, 0), "160000")]):
         dates = [first + dt.timedelta(days=12 * i) for i in range(n_epochs)]
         for kind in (("range", "azimuth") if azimuth else ("range",)):
-            s = projection(heading, 39.0, kind)
+            s = projection_vectors(heading, 39.0)[0 if kind == "range" else 1]
             lines = []
             for a in range(n_epochs - 1):
                 dtyr = decimal_year(dates[a + 1]) - decimal_year(dates[a])
@@ -92,7 +93,8 @@ def test_cli_writes_msbas_products(tmp_path, monkeypatch):
     with rasterio.open(out / "MSBAS_RANK.tif") as src:
         assert np.all(src.read(1) > 0)
     ts = (out / "MSBAS_TSOUT.txt").read_text().splitlines()
-    assert ts[2].startswith("20200105T160000 2020.01")
+    assert ts[:3] == ["FORMAT=2,0", f"FILE_SIZE={COLS},{ROWS}", "C_FLAG=0"]
+    assert ts[3].startswith("20200105T160000 2020.01") and ts[3].endswith("MSBAS_20200105T160000_UD.tif")
 
 
 def test_boundary_scaling_matches_manual_clip():
@@ -121,26 +123,28 @@ def test_unknown_and_old_keys(tmp_path):
     header, _ = make_case(tmp_path, n_epochs=4, extra="R_FLGA=2, 0.1")
     _expect_error(header, r"header.txt:\d+: unknown header key 'R_FLGA'", tmp_path, HeaderError)
     header, _ = make_case(tmp_path, n_epochs=4, extra="T_FLAG=1")
-    with pytest.warns(UserWarning, match="old MSBAS key T_FLAG"):
-        parse_header(header)
+    assert "T_FLAG=1 ignored: MSBAS v10 does not read T_FLAG" in parse_header(header).notes[0]
+    header, _ = make_case(tmp_path, n_epochs=4, extra="r_flag=2, 0.1")
+    _expect_error(header, r"unknown header key 'r_flag' \(MSBAS v10 keys are upper case\)", tmp_path,
+                  HeaderError)
 
 
 def test_missing_map_names_list_line(tmp_path):
     header, _ = make_case(tmp_path, n_epochs=4)
     (tmp_path / "m_1_azimuth_1.tif").unlink()
-    _expect_error(header, r"list_1_azimuth.txt:2: map .*m_1_azimuth_1.tif not found", tmp_path)
+    _expect_error(header, r"list_1_azimuth.txt:2: file .*m_1_azimuth_1.tif not found", tmp_path)
 
 
 def test_wrong_map_size(tmp_path):
     header, _ = make_case(tmp_path, n_epochs=4)
     _tif(tmp_path / "m_0_range_2.tif", np.ones((ROWS + 1, COLS)))
-    _expect_error(header, r"list_0_range.txt:3: map .* is 5x5 .*FILE_SIZE says 5x4", tmp_path)
+    _expect_error(header, r"list_0_range.txt:3: .*m_0_range_2.tif is 5x5 .*FILE_SIZE says 5x4", tmp_path)
 
 
 def test_unreadable_map(tmp_path):
     header, _ = make_case(tmp_path, n_epochs=4)
     (tmp_path / "m_0_range_0.tif").write_text("not a tiff")
-    _expect_error(header, r"list_0_range.txt:1: cannot read map", tmp_path)
+    _expect_error(header, r"list_0_range.txt:1: cannot read .*m_0_range_0.tif", tmp_path)
 
 
 def test_master_after_slave_and_duplicates(tmp_path):
@@ -161,7 +165,7 @@ def test_sets_not_overlapping(tmp_path):
     header, _ = make_case(tmp_path, n_epochs=4, azimuth=False)
     lst = tmp_path / "list_1_range.txt"
     lst.write_text(lst.read_text().replace("2020", "2022"))
-    _expect_error(header, r"sets do not overlap in time", tmp_path, NetworkError)
+    _expect_error(header, r"ascending and descending passes do not overlap in time", tmp_path, V10Error)
 
 
 def test_lambda_must_be_positive_with_order(tmp_path):

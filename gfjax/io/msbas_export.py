@@ -1,7 +1,7 @@
 """MSBAS v10 input folders: write per-pair GeoTIFFs + list files + ``header.txt``; read them back.
 
 The folder :func:`export_msbas` writes is what ``msbas`` (and ``python -m gfjax.msbas``) reads
-(:mod:`gfjax.msbas.header` documents the keys)::
+(:mod:`gfjax.io.msbas_header` documents the keys)::
 
     header.txt             FORMAT=2, FILE_SIZE, WINDOW_SIZE, C_FLAG, R_FLAG, [MC_FLAG,] SET=…
     <set>.txt              one line per pair: ``maps/<set>_<date1>_<date2>.tif 0 <date1> <date2>``
@@ -14,8 +14,8 @@ azimuth: along the flight direction), see docs/architecture.md for the px → m 
 becomes 0 (no data), so an exact 0 in the data also reads as no data. Old keys such as
 ``I_FLAG`` are not written: MSBAS v10 and gfjax's parser ignore them (with a warning).
 
-:func:`read_msbas_inputs` parses a header with :func:`gfjax.msbas.header.parse_header` and reads
-the maps with :func:`gfjax.msbas.geotiff.read_map`, cropped to WINDOW_SIZE, 0 and NaN → NaN.
+:func:`read_msbas_inputs` parses a header with :func:`gfjax.io.msbas_header.parse_header` and reads
+the maps with :func:`gfjax.io.msbas_maps.read_map`, cropped to WINDOW_SIZE, 0 and NaN → NaN.
 """
 from __future__ import annotations
 
@@ -61,17 +61,20 @@ def _yyyymmdd(value, where: str) -> str:
 
 
 def _calibration(value, where: str) -> str:
+    """C_FLAG in MSBAS v10's forms: 0, 10, '100, 5, 5' (automatic reference) or reference boxes
+    (column, row of the centre in full-image pixels, half-sizes a, b — one a, b for all boxes)."""
     if value in ("none", 0):
         return "0"
     if value == "mean":
         return "10"
     if value == "auto":
-        return "100"
+        return "100, 5, 5"
     boxes = [tuple(int(v) for v in b) for b in value]
-    if not boxes or any(len(b) != 4 for b in boxes):
-        raise ValueError(f"{where}: calibration must be 'none', 'mean', 'auto' or boxes [(col, row, width, "
-                         f"height), …], got {value!r}")
-    return ", ".join([str(len(boxes))] + [str(v) for b in boxes for v in b])
+    if not boxes or len(boxes) > 9 or any(len(b) != 4 for b in boxes) \
+            or len({b[2:] for b in boxes}) != 1:
+        raise ValueError(f"{where}: calibration must be 'none', 'mean', 'auto' or 1-9 boxes [(col, row, "
+                         f"half_cols, half_rows), …] with the same half-sizes (MSBAS v10), got {value!r}")
+    return ", ".join([str(len(boxes))] + [str(v) for b in boxes for v in b[:2]] + [str(v) for v in boxes[0][2:]])
 
 
 def export_msbas(folder, sets: list[MsbasSet], grid: MapGrid, *, window=None, calibration="none",
@@ -79,7 +82,7 @@ def export_msbas(folder, sets: list[MsbasSet], grid: MapGrid, *, window=None, ca
     """Write an MSBAS v10 input folder; returns the path of ``header.txt``.
 
     ``window`` (col0, col1, row0, row1) inclusive, 0-based (default: the whole grid);
-    ``calibration`` 'none' | 'mean' | 'auto' | list of boxes (col, row, width, height);
+    ``calibration`` 'none' | 'mean' | 'auto' | list of boxes (col, row, half_cols, half_rows);
     ``order`` 0/1/2 and ``lam`` the Tikhonov regularisation (``order=0, lam=0``: none);
     ``min_coverage`` MC_FLAG fraction.
     """
@@ -130,7 +133,7 @@ def export_msbas(folder, sets: list[MsbasSet], grid: MapGrid, *, window=None, ca
 class MsbasInputs:
     """Everything an inversion needs from an MSBAS folder (maps cropped to the window)."""
 
-    header: "gfjax.msbas.header.Header"  # noqa: F821
+    header: "gfjax.io.msbas_header.Header"  # noqa: F821
     maps: np.ndarray            # (M, rows, cols) float32, NaN = no data
     set_index: np.ndarray       # (M,)
     master: np.ndarray          # (M,) datetime64[s]
@@ -145,9 +148,12 @@ class MsbasInputs:
 def read_msbas_inputs(header_path) -> MsbasInputs:
     """Parse ``header_path`` and read its maps; every map must share size, transform and CRS."""
     # imported here: the gfjax.msbas package pulls in its JAX solver on import
-    from ..msbas.geotiff import MapReadError, read_map
-    from ..msbas.header import map_times, parse_header
-    from ..msbas.synthetic import projection
+    from ..geometry.projection import projection_vectors
+    from .msbas_header import map_times, parse_header
+    from .msbas_maps import MapReadError, read_map
+
+    def projection(heading, incidence, kind):
+        return projection_vectors(heading, incidence)[0 if kind == "range" else 1]
 
     hdr = parse_header(header_path)
     entries, set_index, tm, ts = map_times(hdr)

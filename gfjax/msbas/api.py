@@ -42,8 +42,13 @@ class Prepared:
 
 
 def prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
-            dim: int, order: int, lam: float, names=None) -> Prepared:
-    """Validate inputs, build the network and flatten the pixels (NaN/Inf = no data)."""
+            dim: int, order: int, lam: float, names=None, common_window: bool | None = None,
+            window=None, slope_constraint: bool = False) -> Prepared:
+    """Validate inputs, build the network and flatten the pixels (NaN/Inf = no data).
+
+    ``common_window`` (default: dim > 1) and ``window`` go to :func:`build_network`;
+    ``slope_constraint`` adds the SPF rows in 3D (needs ``gradients``).
+    """
     maps = np.asarray(displacement_maps)
     if maps.ndim != 3:
         raise ValueError(f"displacement_maps must be (M, ny, nx), got shape {maps.shape}")
@@ -58,7 +63,9 @@ def prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradie
     n_sets = vec.shape[0]
     if vec.ndim not in (2, 4) or vec.shape[1] != 3:
         raise ValueError(f"set_vectors must be (S, 3) or (S, 3, ny, nx), got {vec.shape}")
-    net = build_network(t_master, t_slave, set_index, n_sets, common_window=dim > 1, names=names)
+    net = build_network(t_master, t_slave, set_index, n_sets,
+                        common_window=dim > 1 if common_window is None else common_window,
+                        names=names, window=window)
     ny, nx = maps.shape[1:]
     sel = maps[net.map_index].reshape(net.n_maps, -1).T.astype(np.float64)     # (P, M)
     finite = np.isfinite(sel)
@@ -74,16 +81,17 @@ def prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradie
         if vec.shape[2:] != (ny, nx):
             raise ValueError(f"per-pixel set_vectors {vec.shape} do not match maps {(ny, nx)}")
         proj = coef.reshape(n_sets, ny * nx, dim).transpose(1, 0, 2)
-    if dim == 4:
+    if dim == 4 or slope_constraint:
         if gradients is None:
-            raise ValueError("dim = 4 needs surface gradients (2, ny, nx): (dh/dN, dh/dE)")
+            raise ValueError(f"dim = {dim}{' with slope_constraint' if slope_constraint else ''} "
+                             "needs surface gradients (2, ny, nx): (dh/dN, dh/dE)")
         g = np.asarray(gradients, np.float64)
         if g.shape != (2, ny, nx):
             raise ValueError(f"gradients must be (2, {ny}, {nx}), got {g.shape}")
         grad = np.nan_to_num(g.reshape(2, -1).T)
     else:
         grad = np.zeros((ny * nx, 2))
-    return Prepared(net, solver.build_structure(net, dim, order), disp, weight,
+    return Prepared(net, solver.build_structure(net, dim, order, slope_constraint), disp, weight,
                     np.ascontiguousarray(proj), grad, (ny, nx), n_nonfinite)
 
 
@@ -221,7 +229,8 @@ def _smaller_block(st: solver.Structure, blk: int, ndev: int, memory_budget_mb: 
 def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
                 dim: int, order: int = 1, lam: float = 0.1, rcond: float = 1e-5,
                 ridge: float = 1e-12, memory_budget_mb: float = 1024.0,
-                block: int | None = None, names=None) -> xr.Dataset:
+                block: int | None = None, names=None, common_window: bool | None = None,
+                window=None, slope_constraint: bool = False, cond_iters: int = 12) -> xr.Dataset:
     """MSBAS inversion of a stack of displacement maps (see module and solver docs).
 
     displacement_maps (M, ny, nx) float32 m, NaN = no data; set_index (M,) ints; t_master,
@@ -231,14 +240,18 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
     order 0 | 1 | 2 Tikhonov with weight lam (order 0 with lam = 0: no regularisation);
     rcond: rank threshold (MSBAS 1e-5); ridge: relative ridge of the solve (see solver.py);
     memory_budget_mb sets the pixels per block (or give ``block``); ``names`` (M,) labels of the
-    maps for error messages (e.g. "list.txt:12").
+    maps for error messages (e.g. "list.txt:12"). MSBAS v10 options (defaults keep gfjax's
+    behaviour): ``common_window``/``window`` (see :func:`build_network`), ``slope_constraint``
+    (SPF rows in 3D, with ``gradients``), ``cond_iters`` (Lanczos steps of the condition number).
     Returns an xarray.Dataset: displacement_<c> (time, y, x) m from D(t_0) = 0,
     velocity_<c> (interval, y, x) m/yr, linear_rate[_std|_r2]_<c> (y, x), rank, cond, norm_x,
     residual_norm, valid_map_count (y, x). Pixels with no valid map are NaN (rank 0).
     """
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
-                   dim=dim, order=order, lam=lam, names=names)
-    fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond, ridge=ridge)
+                   dim=dim, order=order, lam=lam, names=names, common_window=common_window,
+                   window=window, slope_constraint=slope_constraint)
+    fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond, ridge=ridge,
+                 cond_iters=cond_iters)
     out = map_pixels(prep, lambda d, w, p, g, l: fn(d, w, p, g, l), lam,
                      memory_budget_mb=memory_budget_mb, block=block)
     return to_dataset(prep, out, dict(dim=dim, order=order, lam=lam, rcond=rcond))

@@ -1,180 +1,306 @@
-"""Drop-in MSBAS v10 command line: ``python -m gfjax.msbas header.txt`` (ring 3-like driver).
+"""Drop-in MSBAS v10 command line: ``python -m gfjax.msbas header.txt`` (driver).
 
-Reads the header and list files (header.py), the GeoTIFF maps (value 0 = no data; NaN/Inf are
-also treated as no data and counted in the log), applies MC_FLAG and C_FLAG, inverts with
-``invert_maps`` and writes into the working directory, atomically (all or nothing):
+Reads the header with v10's meaning (gfjax/io/msbas_header.py), the rasters
+(gfjax/io/msbas_maps.py), applies v10's preprocessing (msbas/v10.py: passes, dimension,
+MC_FLAG, C_FLAG, z-score mask, epoch window), inverts every pixel with ``invert_maps`` and
+writes v10's files into the working directory, atomically (gfjax/io/msbas_outputs.py):
 
-- ``MSBAS_<YYYYMMDDTHHMMSS>_{comp}.tif`` displacement (m) at every epoch (0 at the first);
-- ``MSBAS_<YYYYMMDDTHHMMSS>_v{comp}.tif`` velocity (m/yr) of the interval ending at that epoch
-  (the first epoch's file is all 0);
-- ``MSBAS_LINEAR_RATE_{comp}.tif``, ``…_STD_{comp}.tif``, ``…_R2_{comp}.tif``;
-- ``MSBAS_RANK.tif``, ``MSBAS_COND_NUM.tif``, ``MSBAS_NORM_X.tif``, ``MSBAS_NORM_AXY.tif``;
-- ``MSBAS_TSOUT.txt``: one line per epoch ``label decimal_year`` then, per component, the mean and
-  std over pixels with data of the displacement (m) — the scene-average time series;
-- ``MSBAS_LOG.txt``: inputs, options, maps used/dropped and why, no-data counts, timings.
+- ``MSBAS_<YYYYMMDDTHHMMSS>_{C}.tif`` displacement (0 at the first epoch), ``…_v{C}.tif``
+  velocity of the interval ending at that epoch (0 at the first);
+- ``MSBAS_LINEAR_RATE_{C}.tif``, ``…_STD_{C}``, ``…_R2_{C}``; ``MSBAS_RANK``, ``MSBAS_COND_NUM``,
+  ``MSBAS_NORM_X``, ``MSBAS_NORM_AXY`` (‖d − A x‖ with d the map values as read, before
+  calibration and boundary scaling, as v10), ``MSBAS_ZSCORE_MASK``, ``MSBAS_STACK`` and
+  ``MSBAS_STACK_STD`` (all 0: v10's stacking is disabled in its source);
+- ``MSBAS_TSOUT.txt``, ``MSBAS_vTSOUT.txt``, ``MSBAS_TIME_MATRIX.txt`` (v10's layouts) and
+  ``MSBAS_LOG.txt`` (gfjax's own log: inputs, decisions, maps removed and why, timings).
 
-Components {comp}: 1D ``LOS``; 2D ``EW UD``; 3D ``NS EW UD``; 4D ``NS EW UD U1`` (U1 = nSPF
-vertical, MSBAS v10's name; v4 and the issue text call it UD1). Pixels without data are 0.
+Components {C}: 1D ``LOS``; 2D ``EW UD``; 3D ``NS EW UD``; 4D ``NS EW UD U1``. Pixels that are
+not inverted are 0 everywhere. ``--lambda-lcurve`` picks λ by an L-curve (gfjax option; v10
+users sweep λ by hand).
 """
 from __future__ import annotations
 
 import logging
+import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from gfjax.msbas.api import invert_maps
-from gfjax.msbas.calibration import calibrate
-from gfjax.msbas.geotiff import AtomicOutputs, read_map, write_tif
-from gfjax.msbas.header import parse_header, map_times
-from gfjax.msbas.network import build_network, epoch_label
-from gfjax.msbas.synthetic import projection
+from gfjax.io.msbas_header import HeaderError, map_times, parse_header
+from gfjax.io.msbas_maps import read_maps, read_raster, template_profile
+from gfjax.io.msbas_outputs import (AtomicOutputs, TifWriter, flag_lines, time_matrix_text, tsout,
+                                    v10_time_matrix)
+from gfjax.msbas import v10
+from gfjax.msbas.network import epoch_label
 
 FILE_COMPONENTS = {1: [("LOS", "los")], 2: [("EW", "east"), ("UD", "up")],
                    3: [("NS", "north"), ("EW", "east"), ("UD", "up")],
                    4: [("NS", "north"), ("EW", "east"), ("UD", "up_spf"), ("U1", "up_nspf")]}
+REDUCE = {1: None, 2: [1, 2], 3: [0, 1, 2], 4: [0, 1, 2, 2]}
 
 
-def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0) -> list[str]:
-    """Run one MSBAS inversion; returns the names of the files written in ``workdir``."""
+def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=None,
+        cond_iters: int = 40) -> list[str]:
+    """Run one MSBAS inversion; returns the names of the files written in ``workdir``.
+
+    ``lcurve``: None (λ of R_FLAG) or a sequence of λ candidates (the L-curve corner is used).
+    """
     t_start = time.time()
-    lines: list[str] = []
-    note = lines.append
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        hdr = parse_header(header_path)
-    for w in caught:
-        note(f"WARNING {w.message}")
+    log: list[str] = []
+    note = log.append
+    hdr = parse_header(header_path)
+    for n in hdr.notes:
+        note(f"NOTE {n}")
     entries, set_index, tm, ts = map_times(hdr)
-    set_index = np.array(set_index)
+    set_index, tm, ts = np.asarray(set_index), np.asarray(tm), np.asarray(ts)
     names = [e.where for e in entries]
-    dim = hdr.dim
-    # network errors (dates, duplicates, overlap) before reading any map
-    build_network(tm, ts, set_index, len(hdr.sets), common_window=dim > 1, names=names)
-    c0, c1, r0, r1 = hdr.window
-    maps = np.empty((len(entries), r1 - r0 + 1, c1 - c0 + 1), np.float32)
-    profile = None
-    n_nonfinite = 0
-    for j, e in enumerate(entries):
-        data, prof = read_map(e.path, hdr.file_size, e.where)
-        profile = profile or prof
-        data = data[r0:r1 + 1, c0:c1 + 1]
-        bad = ~np.isfinite(data)
-        if bad.any():
-            n_nonfinite += int(bad.sum())
-            note(f"WARNING {e.where}: {int(bad.sum())} NaN/Inf values in {e.path} treated as no data")
-        maps[j] = np.where(bad | (data == 0), np.nan, data)
-    coverage = np.isfinite(maps).mean(axis=(1, 2))
-    use = coverage > 0
-    use &= coverage >= hdr.min_coverage
-    for j in np.nonzero(~use)[0]:
-        note(f"dropped {names[j]} ({entries[j].path}): coverage {coverage[j]:.3f} < MC_FLAG "
-             f"{hdr.min_coverage}" if coverage[j] > 0 else f"dropped {names[j]}: no valid pixel")
-    maps, offsets, kept = calibrate(maps, hdr.calibration, hdr.boxes)
-    for j in np.nonzero(use & ~kept)[0]:
-        note(f"dropped {names[j]}: no valid pixel in the calibration reference")
-    use &= kept
-    if not use.any():
-        raise ValueError(f"{hdr.path}: no map left after MC_FLAG / calibration")
-    vectors = np.array([projection(s.heading, s.incidence, "range" if s.kind == 0 else "azimuth")
-                        for s in hdr.sets])
-    grads = None
-    if dim == 4:
-        grads = np.stack([read_map(p, hdr.file_size, f"{hdr.path}: DD_NSEW_FILES")[0]
-                          [r0:r1 + 1, c0:c1 + 1] for p in hdr.gradient_files]).astype(np.float64)
-    idx = np.nonzero(use)[0]
-    ds = invert_maps(maps[idx], set_index[idx], np.asarray(tm)[idx], np.asarray(ts)[idx],
-                     vectors, grads, dim=dim, order=hdr.order, lam=hdr.lam,
-                     memory_budget_mb=memory_budget_mb, names=[names[j] for j in idx])
+    win = hdr.window
+    ny, nx = win[3] - win[2] + 1, win[1] - win[0] + 1
+
+    # geometry: vectors and passes of every set (per-pixel files for 7-field SETs)
+    vectors, pixel_ok, passes = [], np.ones((ny, nx), bool), []
+    for s in hdr.sets:
+        if s.theta_file is not None:
+            theta, _ = read_raster(s.theta_file, hdr.file_size, win, f"{s.where}: theta file")
+            phi, _ = read_raster(s.phi_file, hdr.file_size, win, f"{s.where}: phi file")
+            vec = v10.pixel_vectors(s.kind, theta, phi)
+            pixel_ok &= vec[0] != 0
+        else:
+            vec = v10.set_vector(s.kind, s.heading, s.incidence)
+            if vec[0] == 0:
+                pixel_ok[:] = False
+        try:
+            passes.append(v10.set_pass(s.kind, s.heading, s.incidence,
+                                       vec if s.theta_file is not None else None))
+        except v10.V10Error as err:
+            raise v10.V10Error(f"{s.where}: {err}") from None
+        vectors.append(vec)
+    slopes = None
+    if hdr.gradient_files:
+        slopes = np.stack([read_raster(p, hdr.file_size, win, f"{hdr.path}: DD_NSEW_FILES")[0]
+                           for p in hdr.gradient_files]).astype(np.float64)
+    dim = v10.v10_dimension([s.kind for s in hdr.sets], passes, slopes is not None, hdr.d_flag,
+                            where=str(hdr.path))
+    note(f"MSBAS-{dim}D: sets " + ", ".join(f"{'RA'[s.kind]}{p}" for s, p in zip(hdr.sets, passes))
+         + (" with slope constraint rows" if slopes is not None else ""))
+
+    # maps, statistics, MC_FLAG, calibration, z-score mask
+    t0 = time.time()
+    maps, n_bad = read_maps([e.path for e in entries], names, hdr.file_size, win,
+                            fill_radius=hdr.interp_radius)
+    for j in np.flatnonzero(n_bad):
+        note(f"WARNING {names[j]}: {n_bad[j]} NaN/Inf values in {entries[j].path} treated as no data")
+    t_read = time.time() - t0
+    mean, std, cov = v10.map_statistics(maps)
+    removed = cov < hdr.min_coverage
+    for j in np.flatnonzero(removed):
+        note(f"removed {names[j]} ({entries[j].path}): coverage {cov[j]:.6f} < MC_FLAG {hdr.min_coverage}")
+    c_flag, centres, half = {"none": 0, "mean": 10, "boxes": len(hdr.boxes), "zscore": 100}[
+        hdr.calibration], [(c - win[0], r - win[2]) for c, r, _, _ in hdr.boxes], \
+        (hdr.boxes[0][2], hdr.boxes[0][3]) if hdr.boxes else (0, 0)
+    offsets = _offsets(maps, mean, c_flag, centres, half)
+    removed |= ~np.isfinite(offsets) & ~removed
+    mask = v10.zscore_mask(maps[~removed], mean[~removed], std[~removed], pixel_ok, slopes)
+    if c_flag == 100:
+        where, half = v10.zscore_reference(mask, *hdr.zscore_half)
+        if where is None:
+            note("cannot compute minimal z-score, assuming C_FLAG=10 (as MSBAS v10)")
+            c_flag = 10
+        else:
+            c_flag, centres = 1, [where]
+            note(f"minimal z-score at column {where[0] + win[0]}, row {where[1] + win[2]}; "
+                 f"reference box half-sizes {half}")
+            offsets = _offsets(maps, mean, 1, centres, half)
+    for j in np.flatnonzero(~np.isfinite(offsets) & ~removed):
+        note(f"removed {names[j]}: no valid pixel in the calibration reference")
+    removed |= ~np.isfinite(offsets)
+    kept = np.flatnonzero(~removed)
+    if kept.size == 0:
+        raise v10.V10Error(f"{hdr.path}: no map left after MC_FLAG / calibration (MSBAS v10 stops "
+                           "too: 'no interferograms left for processing')")
+
+    # network window by pass, as v10
+    map_pass = np.array([passes[s] for s in set_index[kept]])
+    window = v10.epoch_window(tm[kept], ts[kept], map_pass, v10.uses_common_window(dim, passes))
+    values = np.where((maps[kept] != 0) & (mask != 0)[None], maps[kept] - offsets[kept, None, None]
+                      .astype(np.float32), np.nan).astype(np.float32)
+    if any(s.theta_file is not None for s in hdr.sets):
+        set_vectors = np.stack([v if v.ndim == 3 else np.broadcast_to(v[:, None, None], (3, ny, nx))
+                                for v in vectors])
+    else:
+        set_vectors = np.stack(vectors)
+    lam, order = hdr.lam, hdr.order
+    from gfjax.msbas.api import invert_maps
+
+    common = dict(dim=dim, order=order, names=[names[j] for j in kept], window=window,
+                  slope_constraint=slopes is not None and dim == 3,
+                  memory_budget_mb=memory_budget_mb)
+    if lcurve is not None:
+        lam = _lcurve_lambda(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes,
+                             lcurve, common, note)
+    ds = invert_maps(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes, lam=lam,
+                     cond_iters=cond_iters, **common)
     t_inv = time.time() - t_start
-    epochs = ds["time"].values
-    labels = [epoch_label(t) for t in epochs]
-    if profile is not None and (c0 or r0):
-        profile = dict(profile, transform=profile["transform"] @ _translation(c0, r0))
+    net_epochs = ds["time"].values
+    labels = [epoch_label(t) for t in net_epochs]
+    done = ds["valid_map_count"].values > 0
 
     def img(a):
-        return np.nan_to_num(np.asarray(a, np.float32), nan=0.0)
+        return np.where(done, np.nan_to_num(np.asarray(a, np.float32), nan=0.0), 0.0).astype(np.float32)
 
+    residual = _v10_residual(ds, maps, kept, tm, ts, set_index, set_vectors, dim, window, done)
     out_dir = Path(workdir)
+    template = template_profile(hdr.sets[0].maps[0].path)
+    comps = FILE_COMPONENTS[dim]
     with AtomicOutputs(out_dir) as out:
-        for code, name in FILE_COMPONENTS[dim]:
-            disp = ds[f"displacement_{name}"].values
-            vel = ds[f"velocity_{name}"].values
-            for k, lab in enumerate(labels):
-                write_tif(out.path(f"MSBAS_{lab}_{code}.tif"), img(disp[k]), profile)
-                v = np.zeros(disp.shape[1:], np.float32) if k == 0 else img(vel[k - 1])
-                write_tif(out.path(f"MSBAS_{lab}_v{code}.tif"), v, profile)
-            write_tif(out.path(f"MSBAS_LINEAR_RATE_{code}.tif"),
-                      img(ds[f"linear_rate_{name}"]), profile)
-            write_tif(out.path(f"MSBAS_LINEAR_RATE_STD_{code}.tif"),
-                      img(ds[f"linear_rate_std_{name}"]), profile)
-            write_tif(out.path(f"MSBAS_LINEAR_RATE_R2_{code}.tif"),
-                      img(ds[f"linear_rate_r2_{name}"]), profile)
-        write_tif(out.path("MSBAS_RANK.tif"), img(ds["rank"].values), profile)
-        write_tif(out.path("MSBAS_COND_NUM.tif"), img(ds["cond"]), profile)
-        write_tif(out.path("MSBAS_NORM_X.tif"), img(ds["norm_x"]), profile)
-        write_tif(out.path("MSBAS_NORM_AXY.tif"), img(ds["residual_norm"]), profile)
-        out.path("MSBAS_TSOUT.txt").write_text(_tsout(ds, dim, labels, epochs))
+        tif = TifWriter(template, hdr.file_size, win)
+        try:
+            for code, name in comps:
+                disp = ds[f"displacement_{name}"].values
+                vel = ds[f"velocity_{name}"].values
+                for k, lab in enumerate(labels):
+                    tif.write(out.path(f"MSBAS_{lab}_{code}.tif"), img(disp[k]))
+                    v = np.zeros((ny, nx), np.float32) if k == 0 else img(vel[k - 1])
+                    tif.write(out.path(f"MSBAS_{lab}_v{code}.tif"), v)
+                tif.write(out.path(f"MSBAS_LINEAR_RATE_{code}.tif"), img(ds[f"linear_rate_{name}"]))
+                tif.write(out.path(f"MSBAS_LINEAR_RATE_STD_{code}.tif"),
+                          img(ds[f"linear_rate_std_{name}"]))
+                r2 = ds[f"linear_rate_r2_{name}"].values
+                tif.write(out.path(f"MSBAS_LINEAR_RATE_R2_{code}.tif"),
+                          np.where(done, r2, 0.0).astype(np.float32))
+            tif.write(out.path("MSBAS_RANK.tif"), img(ds["rank"].values))
+            tif.write(out.path("MSBAS_COND_NUM.tif"), img(ds["cond"]))
+            tif.write(out.path("MSBAS_NORM_X.tif"), img(ds["norm_x"]))
+            tif.write(out.path("MSBAS_NORM_AXY.tif"), img(residual))
+            tif.write(out.path("MSBAS_STACK.tif"), np.zeros((ny, nx), np.float32))
+            tif.write(out.path("MSBAS_STACK_STD.tif"), np.zeros((ny, nx), np.float32))
+            tif.write(out.path("MSBAS_ZSCORE_MASK.tif"), mask)
+        finally:
+            tif.close()
+        head = flag_lines(hdr.interp_radius, hdr.file_size, c_flag,
+                          [(c + win[0], r + win[2]) for c, r in centres], half)
+        out.path("MSBAS_TSOUT.txt").write_text(tsout(head, labels, net_epochs, [
+            [f"MSBAS_{lab}_{c}.tif" for c, _ in comps] for lab in labels]))
+        out.path("MSBAS_vTSOUT.txt").write_text(tsout(head, labels, net_epochs, [
+            [f"MSBAS_{lab}_v{c}.tif" for c, _ in comps] for lab in labels]))
+        time_rows = _v10_row_order(ds, kept, tm, ts, set_index, window)
+        n_int = len(net_epochs) - 1
+        out.path("MSBAS_TIME_MATRIX.txt").write_text(time_matrix_text(v10_time_matrix(
+            time_rows, dim, n_int if slopes is not None else 0, hdr.r_flag if lcurve is None
+            else order + 1, lam)))
         rank = ds["rank"].values
-        note(f"inverted {int(use.sum())} of {len(entries)} maps, {len(epochs)} epochs, "
-             f"{rank.size} pixels ({int((ds['valid_map_count'].values > 0).sum())} with data), "
-             f"rank min/median/max {rank.min()}/{int(np.median(rank))}/{rank.max()}, "
-             f"{n_nonfinite} NaN/Inf input values treated as no data")
-        note(f"time {t_inv:.1f} s (read + invert)")
-        out.path("MSBAS_LOG.txt").write_text(_log_header(hdr, dim, offsets) + "\n".join(lines) + "\n")
+        note(f"inverted {ds.attrs['n_maps_used']} of {len(entries)} maps, {len(net_epochs)} epochs, "
+             f"{int(done.sum())} of {rank.size} pixels, rank min/max {rank.min()}/{rank.max()}, "
+             f"lambda {lam:g}")
+        note(f"time {t_inv:.2f} s (read {t_read:.2f} s + preprocessing + inversion)")
+        out.path("MSBAS_LOG.txt").write_text(_log_head(hdr, dim, offsets) + "\n".join(log) + "\n")
     logging.getLogger(__name__).info("msbas: wrote %d files in %s", len(out.names), out_dir)
     return out.names
 
 
-def _translation(c0, r0):
-    from rasterio.transform import Affine
+def _offsets(maps, mean, c_flag, centres, half):
+    if c_flag in (0,):
+        return np.zeros(maps.shape[0])
+    if 0 < c_flag < 10:
+        return v10.box_offsets(maps, centres, *half)
+    return np.asarray(mean, np.float64).copy()          # 10, and 100 before the search
 
-    return Affine.translation(c0, r0)
 
-
-def _tsout(ds, dim, labels, epochs) -> str:
-    head = ["# gfjax MSBAS_TSOUT: scene-average displacement time series",
-            "# columns: epoch(YYYYMMDDTHHMMSS) decimal_year then per component mean_m std_m "
-            "over pixels with data; components: " + " ".join(c for c, _ in FILE_COMPONENTS[dim])]
+def _v10_row_order(ds, kept, tm, ts, set_index, window):
+    """Rows of v10's time matrix: kept maps in list order (set, then line), clipped to window."""
+    epochs = ds["time"].values
+    dt = np.diff(epochs)
     rows = []
-    for k, (lab, t) in enumerate(zip(labels, epochs)):
-        vals = []
-        for _, name in FILE_COMPONENTS[dim]:
-            d = ds[f"displacement_{name}"].values[k]
-            ok = np.isfinite(d)
-            vals += [float(d[ok].mean()) if ok.any() else 0.0, float(d[ok].std()) if ok.any() else 0.0]
-        rows.append(f"{lab} {t:.9f} " + " ".join(f"{v:.6f}" for v in vals))
-    return "\n".join(head + rows) + "\n"
+    for j in kept:
+        if not (ts[j] > window[0] and tm[j] < window[1]):
+            continue
+        a, b = max(tm[j], window[0]), min(ts[j], window[1])
+        cover = (epochs[:-1] >= a - 1e-12) & (epochs[:-1] < b - 1e-12)
+        rows.append(np.where(cover, dt, 0.0))
+    return np.array(rows).reshape(-1, len(dt))
 
 
-def _log_header(hdr, dim, offsets) -> str:
+def _v10_residual(ds, maps, kept, tm, ts, set_index, set_vectors, dim, window, done):
+    """v10's NORM_AXY: ‖d − A x‖ over the pixel's valid maps, d as read (no calibration offset,
+    no boundary factor), A with the clipped dates: A x of a map = s · (D(t_b) − D(t_a))."""
+    epochs = ds["time"].values
+    comps = [name for _, name in FILE_COMPONENTS[dim]]
+    vel = np.stack([np.nan_to_num(ds[f"velocity_{c}"].values) for c in comps]).astype(np.float64)
+    disp = np.concatenate([np.zeros((dim, 1) + maps.shape[1:]),
+                           np.cumsum(vel * np.diff(epochs)[None, :, None, None], axis=1)], axis=1)
+    total = np.zeros(maps.shape[1:])
+    for j in kept:
+        if not (ts[j] > window[0] and tm[j] < window[1]):
+            continue
+        a = np.searchsorted(epochs, max(tm[j], window[0]) - 1e-12)
+        b = np.searchsorted(epochs, min(ts[j], window[1]) - 1e-12)
+        change = disp[:, b] - disp[:, a]                                   # (D, ny, nx)
+        s = set_vectors[set_index[j]]
+        if dim == 1:
+            pred = change[0]
+        else:
+            coef = s[REDUCE[dim]] if s.ndim == 3 else np.asarray(s)[REDUCE[dim]][:, None, None]
+            pred = np.sum(coef * change, axis=0)
+        raw = maps[j].astype(np.float64)
+        r = np.where(raw != 0, raw - pred, 0.0)
+        total += r * r
+    return np.where(done, np.sqrt(total), 0.0)
+
+
+def _lcurve_lambda(values, set_index, tm, ts, set_vectors, slopes, lams, common, note):
+    from gfjax.msbas.lcurve import lcurve
+
+    dim = common["dim"]
+    res = lcurve(values, set_index, tm, ts, set_vectors, slopes if dim == 4 else None,
+                 lams=list(lams), dim=dim, order=max(common["order"], 0),
+                 memory_budget_mb=common["memory_budget_mb"])
+    note(f"L-curve over {len(lams)} λ (network window and slope rows of gfjax's default): corner "
+         f"at λ = {res.best_lam:g}")
+    return float(res.best_lam)
+
+
+def _log_head(hdr, dim, offsets) -> str:
     import gfjax
 
     return "\n".join([
         f"gfjax {gfjax.__version__} MSBAS (v10-compatible) log",
-        f"header {hdr.path}", f"FILE_SIZE {hdr.file_size[0]} {hdr.file_size[1]}",
-        f"WINDOW {hdr.window}", f"DIM {dim}", f"REGULARISATION order {hdr.order} lambda {hdr.lam}",
-        f"CALIBRATION {hdr.calibration} boxes {hdr.boxes}", f"MC_FLAG {hdr.min_coverage}",
+        f"header {hdr.path}", f"FORMAT 2 interpolation radius {hdr.interp_radius}",
+        f"FILE_SIZE {hdr.file_size[0]} {hdr.file_size[1]}", f"WINDOW {hdr.window}",
+        f"MSBAS-{dim}D", f"R_FLAG {hdr.r_flag} lambda {hdr.lam}",
+        f"C_FLAG {hdr.calibration} boxes {hdr.boxes} zscore half-sizes {hdr.zscore_half}",
+        f"MC_FLAG {hdr.min_coverage}", f"D_FLAG {hdr.d_flag} DD_NSEW_FILES {hdr.gradient_files}",
         f"SETS {len(hdr.sets)}: " + "; ".join(
             f"type {s.kind} {s.hhmmss} heading {s.heading} incidence {s.incidence} "
-            f"{s.list_file} ({len(s.maps)} maps)" for s in hdr.sets),
-        f"calibration offsets (m): {np.round(offsets, 6).tolist()}", ""])
+            f"{s.list_file} ({len(s.maps)} maps)"
+            + (f" angles {s.theta_file} {s.phi_file}" if s.theta_file else "") for s in hdr.sets),
+        f"calibration offsets (m): {np.round(np.nan_to_num(offsets), 6).tolist()}", ""])
 
 
 def main(argv=None) -> int:
     import argparse
-    import sys
 
     ap = argparse.ArgumentParser(prog="python -m gfjax.msbas",
                                  description="MSBAS v10-compatible time-series inversion (gfjax)")
     ap.add_argument("header", help="MSBAS header.txt")
     ap.add_argument("--memory-budget-mb", type=float, default=1024.0)
+    ap.add_argument("--lambda-lcurve", metavar="L1,L2,…", default=None,
+                    help="choose λ by an L-curve over these candidates (R_FLAG's order is kept)")
     args = ap.parse_args(argv)
+    lc = None
+    if args.lambda_lcurve:
+        try:
+            lc = [float(x) for x in args.lambda_lcurve.split(",")]
+        except ValueError:
+            print(f"msbas: error: --lambda-lcurve expects numbers, got {args.lambda_lcurve}",
+                  file=sys.stderr)
+            return 2
     try:
-        names = run(args.header, ".", memory_budget_mb=args.memory_budget_mb)
-    except ValueError as exc:                       # bad input: one clear line, exit 2
+        hdr_notes = parse_header(args.header).notes
+        for n in hdr_notes:
+            print(f"msbas: note: {n}", file=sys.stderr)
+        names = run(args.header, ".", memory_budget_mb=args.memory_budget_mb, lcurve=lc)
+    except (HeaderError, ValueError) as exc:            # bad input: one clear line, exit 2
         print(f"msbas: error: {exc}", file=sys.stderr)
         return 2
     print(f"msbas: wrote {len(names)} files")

@@ -98,12 +98,14 @@ class Network:
 
 
 def build_network(t_master, t_slave, set_index, n_sets: int | None = None, *,
-                  common_window: bool = True, names=None) -> Network:
+                  common_window: bool = True, names=None, window=None) -> Network:
     """Epochs, intervals and boundary factors of a set of maps.
 
     ``t_master``/``t_slave`` decimal years (M,), ``set_index`` (M,) ints in ``[0, n_sets)``.
     ``common_window`` keeps only the window common to all sets (MSBAS does this for 2D+).
     ``names`` (M,) optional labels (e.g. "list.txt:12") used in error messages.
+    ``window`` (t_start, t_stop) decimal years, if given, replaces the common window (MSBAS v10
+    takes it over passes, not sets: see msbas/v10.py).
     Raises :class:`NetworkError` for master not before slave, duplicate pairs in a set, or sets
     that do not overlap in time.
     """
@@ -132,7 +134,11 @@ def build_network(t_master, t_slave, set_index, n_sets: int | None = None, *,
                                f"{si[j]} (also {label(seen[key])})")
         seen[key] = j
     all_dates = np.unique(np.concatenate([tm, ts]))
-    if common_window:
+    if window is not None:
+        t_start, t_stop = float(window[0]), float(window[1])
+        if not t_start < t_stop:
+            raise NetworkError(f"empty time window [{t_start:.6f}, {t_stop:.6f}] (decimal years)")
+    elif common_window:
         starts = [tm[si == s].min() for s in range(n_sets) if np.any(si == s)]
         stops = [ts[si == s].max() for s in range(n_sets) if np.any(si == s)]
         t_start, t_stop = max(starts), min(stops)

@@ -88,6 +88,7 @@ class Structure:
     set_slices: tuple         # ((r0, r1), …) rows of each set
     dim: int
     order: int
+    slope_constraint: bool = False   # dim 3: MSBAS v10's surface-parallel rows (DD_NSEW_FILES)
 
     @property
     def n_intervals(self) -> int:
@@ -98,8 +99,12 @@ class Structure:
         return self.gram_coef.shape[2]
 
 
-def build_structure(net: Network, dim: int, order: int) -> Structure:
-    """Precompute the map/interval coupling of a network for the kernel."""
+def build_structure(net: Network, dim: int, order: int, slope_constraint: bool = False) -> Structure:
+    """Precompute the map/interval coupling of a network for the kernel. ``slope_constraint``
+    adds the rows ``g_N v_N + g_E v_E − v_U = 0`` in 3D too (MSBAS v10 with DD_NSEW_FILES and
+    D_FLAG=0); 4D always has them."""
+    if slope_constraint and dim not in (3, 4):
+        raise ValueError(f"slope_constraint needs dim 3 or 4, got {dim}")
     b = max(net.bandwidth, order + 1, 2)          # >= 2: the scans need a window of >= 2
     time = net.time_matrix()
     n = net.n_intervals
@@ -107,7 +112,8 @@ def build_structure(net: Network, dim: int, order: int) -> Structure:
     for o in range(b):
         coef[:, :n - o, o] = time[:, :n - o] * time[:, o:]
     return Structure(gram_coef=coef, time=time, reg_band=regularisation_band(n, order, b),
-                     set_slices=tuple(net.set_slices()), dim=dim, order=order)
+                     set_slices=tuple(net.set_slices()), dim=dim, order=order,
+                     slope_constraint=bool(slope_constraint))
 
 
 def _band_index(n_int: int, band: int, dim: int):
@@ -152,9 +158,9 @@ def data_normal_equations(st: Structure, disp, weight, proj):
 
 
 def spf_blocks(st: Structure, grad, dtype) -> jax.Array:
-    """CᵀC of the 4D SPF rows ``(g_N, g_E, −1, 0)·v_k = 0`` as blocks (N, B, D, D)."""
-    c = jnp.stack([grad[0], grad[1], jnp.asarray(-1.0, dtype), jnp.asarray(0.0, dtype)])
-    blocks = jnp.zeros((st.n_intervals, st.band, 4, 4), dtype)
+    """CᵀC of the SPF rows ``(g_N, g_E, −1[, 0])·v_k = 0`` as blocks (N, B, D, D) (D = 3 or 4)."""
+    c = jnp.stack([grad[0], grad[1], jnp.asarray(-1.0, dtype), jnp.asarray(0.0, dtype)])[:st.dim]
+    blocks = jnp.zeros((st.n_intervals, st.band, st.dim, st.dim), dtype)
     return blocks.at[:, 0].set(jnp.outer(c, c))
 
 
@@ -164,10 +170,10 @@ def solve_normal(st: Structure, data_blocks, rhs, grad, lam, *, ridge: float = 1
     dt = rhs.dtype
     blocks = data_blocks + (lam * lam) * jnp.asarray(st.reg_band, dt)[:, :, None, None] \
         * jnp.eye(st.dim, dtype=dt)
-    if st.dim == 4:
+    if st.dim == 4 or st.slope_constraint:
         blocks = blocks + spf_blocks(st, grad, dt)
     band = blocks_to_band(blocks)
-    lmax = banded.lambda_max(band)
+    lmax = banded.lambda_max(band, steps=max(12, cond_iters))   # 12 = the default before v10 work
     eps = ridge * lmax
     shifted = band.at[:, 0].add(eps)
     lower, piv = banded.ldl(shifted, 0.0)
