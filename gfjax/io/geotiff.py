@@ -10,12 +10,15 @@ from ..geometry.grid import MapGrid
 
 def write_geotiff(path, data, grid: MapGrid, nodata: float | None = np.nan,
                   band_names: list[str] | None = None, cog: bool = False,
-                  compress: str = "deflate", dtype: str = "float32") -> Path:
+                  compress: str = "deflate", dtype: str = "float32", units: str | list[str] | None = None,
+                  long_names: list[str] | None = None) -> Path:
     """Write ``data`` (ny, nx) or (bands, ny, nx) on ``grid`` as a GeoTIFF.
 
-    NaN values are written as ``nodata`` (default NaN; MSBAS inputs use 0). ``cog=True`` writes a
-    Cloud-Optimised GeoTIFF (GDAL COG driver, internal overviews). ``band_names`` become band
-    descriptions.
+    NaN values are written as ``nodata`` (default NaN; MSBAS inputs use 0; None for integer
+    rasters without a nodata value). ``cog=True`` writes a Cloud-Optimised GeoTIFF (GDAL COG
+    driver, internal overviews). ``band_names`` become band descriptions; ``units`` (one for
+    all bands or one per band) the bands' GDAL unit type and a ``units`` tag; ``long_names`` a
+    ``long_name`` tag per band.
     """
     import rasterio
 
@@ -27,6 +30,11 @@ def write_geotiff(path, data, grid: MapGrid, nodata: float | None = np.nan,
                          f"got {np.shape(data)}")
     if band_names is not None and len(band_names) != arr.shape[0]:
         raise ValueError(f"{path}: band_names must name all {arr.shape[0]} bands, got {len(band_names)}")
+    if isinstance(units, str):
+        units = [units] * arr.shape[0]
+    for what, names in (("units", units), ("long_names", long_names)):
+        if names is not None and len(names) != arr.shape[0]:
+            raise ValueError(f"{path}: {what} must describe all {arr.shape[0]} bands, got {len(names)}")
     arr = arr.astype(dtype)
     if nodata is not None and not np.isnan(nodata) and arr.dtype.kind == "f":
         arr = np.where(np.isnan(arr), nodata, arr)
@@ -39,9 +47,14 @@ def write_geotiff(path, data, grid: MapGrid, nodata: float | None = np.nan,
     path.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(arr)
-        if band_names is not None:
-            for i, name in enumerate(band_names, start=1):
-                dst.set_band_description(i, str(name))
+        for i in range(1, arr.shape[0] + 1):
+            if band_names is not None:
+                dst.set_band_description(i, str(band_names[i - 1]))
+            if units is not None and units[i - 1]:
+                dst.set_band_unit(i, str(units[i - 1]))
+                dst.update_tags(i, units=str(units[i - 1]))
+            if long_names is not None:
+                dst.update_tags(i, long_name=str(long_names[i - 1]))
     return path
 
 

@@ -8,6 +8,13 @@ A product Dataset has dims ``(..., y, x)`` on a :class:`~gfjax.geometry.grid.Map
   parameters plus ``crs_wkt``, GDAL's ``spatial_ref`` and ``GeoTransform``) — the name
   rioxarray uses;
 * every data variable on (y, x) gets ``grid_mapping = "spatial_ref"``; global ``Conventions``.
+
+Time (:func:`encode_cf` / :func:`decode_cf_time`): in memory the pipeline's ``time`` coordinate
+holds MSBAS decimal years (``y + (doy − 1 + s/86400) / days_in_year``) and ``time_utc`` the
+datetimes; on disk ``time`` is a CF time (``seconds since 1970-01-01``, ``standard_name =
+"time"``) that CF tools read, and the decimal years are kept as the ``decimal_year(time)``
+coordinate. :func:`encode_cf` also drops ``_FillValue`` from coordinate variables and stores
+64-bit integers as 32-bit (CF-1.8 has no int64).
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ def grid_coords(grid: MapGrid) -> dict[str, xr.DataArray]:
         standard_name="projection_y_coordinate", long_name="northing of cell centre", units="m", axis="Y"))
     attrs = grid.cf_grid_mapping()
     attrs["epsg_code"] = f"EPSG:{grid.epsg}"
+    attrs["long_name"] = "coordinate reference system of x and y"
     ref = xr.DataArray(np.int32(0), attrs=attrs)
     return {"x": x, "y": y, GRID_MAPPING: ref}
 
@@ -50,23 +58,72 @@ def attach_grid(ds: xr.Dataset, grid: MapGrid) -> xr.Dataset:
     return ds
 
 
+DECIMAL_YEAR_ATTRS = dict(long_name="time as MSBAS decimal year", units="1",
+                          comment="y + (day_of_year - 1 + seconds_of_day / 86400) / days_in_year (UTC)")
+TIME_ATTRS = dict(standard_name="time", long_name="acquisition time (UTC)", axis="T")
+TIME_ENCODING = dict(units="seconds since 1970-01-01 00:00:00", calendar="proleptic_gregorian", dtype="float64")
+
+
+def _datetimes(decimal_years) -> np.ndarray:
+    from ..sim.acquisitions import datetime_from_decimal_year
+
+    return datetime_from_decimal_year(np.asarray(decimal_years, np.float64))
+
+
+def encode_cf(ds: xr.Dataset) -> xr.Dataset:
+    """Copy of ``ds`` ready for a CF-1.8 file (see the module notes): CF ``time`` +
+    ``decimal_year``, no ``_FillValue`` on coordinates, int64 stored as int32, ``Conventions``.
+    Encodings travel in the variables' ``encoding``, so any ``to_netcdf`` call honours them."""
+    ds = ds.copy()
+    if "time" in ds.coords and ds["time"].dtype.kind == "f":
+        dec = np.asarray(ds["time"].values, np.float64)
+        when = ds["time_utc"].values if "time_utc" in ds.coords else _datetimes(dec)
+        ds = ds.drop_vars("time_utc", errors="ignore")
+        ds = ds.assign_coords(time=("time", np.asarray(when, "datetime64[ns]"), TIME_ATTRS),
+                              decimal_year=("time", dec, DECIMAL_YEAR_ATTRS))
+        ds["time"].encoding.update(TIME_ENCODING)
+        if "time_units" in ds.attrs:
+            ds.attrs["time_units"] = "time: CF (UTC); decimal_year: MSBAS decimal years"
+    for name in ("interval_start", "interval_end"):
+        if name in ds.coords and ds[name].dtype.kind == "f":
+            ds[name].attrs.update(long_name=f"{name.replace('_', ' ')} as MSBAS decimal year", units="1")
+    if "interval" in ds.coords:
+        ds["interval"].attrs.setdefault("long_name", "interval index: from epoch k to epoch k + 1")
+    for name, var in ds.variables.items():
+        if name in ds.coords:
+            var.encoding["_FillValue"] = None
+        if var.dtype == np.int64 or var.dtype == np.uint64:
+            var.encoding["dtype"] = "int32"
+    ds.attrs.setdefault("Conventions", "CF-1.8")
+    return ds
+
+
+def decode_cf_time(ds: xr.Dataset) -> xr.Dataset:
+    """Inverse of :func:`encode_cf` for a dataset read back: ``time`` = decimal years again and
+    ``time_utc`` = the CF datetimes (no-op where there is no ``decimal_year``)."""
+    if "decimal_year" not in ds.variables:
+        return ds
+    when = ds["time"].values
+    ds = ds.assign_coords(time=("time", np.asarray(ds["decimal_year"].values, np.float64), DECIMAL_YEAR_ATTRS),
+                          time_utc=("time", when, dict(long_name="acquisition time (UTC)")))
+    return ds.drop_vars("decimal_year")
+
+
 def write_netcdf(ds: xr.Dataset, path, grid: MapGrid | None = None, complevel: int = 4) -> Path:
     """Write ``ds`` as CF NetCDF-4 (zlib level ``complevel``, 0 = none); attaches ``grid`` if given."""
     if grid is not None:
         ds = attach_grid(ds, grid)
     elif GRID_MAPPING not in ds.variables:
         raise ValueError(f"{path}: dataset has no {GRID_MAPPING!r} grid mapping; pass grid= (a MapGrid)")
-    encoding = {}
+    ds = encode_cf(ds)
     for name, var in ds.data_vars.items():
-        enc = {}
         if complevel and var.dtype.kind in "fiu":
-            enc.update(zlib=True, complevel=int(complevel))
+            ds.variables[name].encoding.update(zlib=True, complevel=int(complevel))
         if var.dtype.kind == "f":
-            enc["_FillValue"] = np.nan
-        encoding[name] = enc
+            ds.variables[name].encoding["_FillValue"] = np.nan
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ds.to_netcdf(path, engine="netcdf4", encoding=encoding)
+    ds.to_netcdf(path, engine="netcdf4")
     return path
 
 
@@ -98,5 +155,5 @@ def read_netcdf(path) -> tuple[xr.Dataset, MapGrid]:
     if not path.is_file():
         raise ValueError(f"{path}: NetCDF file not found")
     with xr.open_dataset(path, engine="netcdf4") as ds:
-        ds = ds.load()
+        ds = decode_cf_time(ds.load())
     return ds, grid_from_dataset(ds, name=str(path))

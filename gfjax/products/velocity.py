@@ -87,8 +87,7 @@ def mean_velocity(ts: xr.Dataset, rank_threshold: float = 0) -> xr.Dataset:
         err = np.sqrt((vx * sx).astype(np.float64) ** 2 + (vy * sy).astype(np.float64) ** 2) / v64
         err = np.where(v64 > 0, err, np.sqrt((sx.astype(np.float64) ** 2 + sy.astype(np.float64) ** 2) / 2))
     data["v"] = (dims, v64.astype(np.float32),
-                 dict(units="m/yr", standard_name="land_ice_surface_speed",
-                      long_name="mean horizontal speed hypot(vx, vy)"))
+                 dict(units="m/yr", long_name="mean horizontal speed hypot(vx, vy)"))  # no CF standard name
     data["v_error"] = (dims, err.astype(np.float32),
                        dict(units="m/yr", long_name="error of v propagated from vx_std and vy_std"))
     data["rank"] = (dims, rank.astype(np.int32),
@@ -103,8 +102,10 @@ def mean_velocity(ts: xr.Dataset, rank_threshold: float = 0) -> xr.Dataset:
 
 
 def write_velocity_geotiffs(ds: xr.Dataset, grid: MapGrid, folder, cog: bool = True) -> list[Path]:
-    """One single-band float32 GeoTIFF (COG by default) per (y, x) variable of ``ds``:
-    ``<folder>/<name>.tif`` (``vx.tif``, ``v_error.tif``, ``rank.tif`` …). Returns the paths."""
+    """One single-band GeoTIFF (COG by default) per (y, x) variable of ``ds``:
+    ``<folder>/<name>.tif`` (``vx.tif``, ``v_error.tif``, ``rank.tif`` …): float32 with NaN
+    nodata, integers (``rank``) as int32 without nodata; the band's description is the name
+    and its unit (GDAL unit type and a ``units`` tag) the variable's ``units``. Returns the paths."""
     from ..io.geotiff import write_geotiff
 
     folder = Path(folder)
@@ -112,6 +113,9 @@ def write_velocity_geotiffs(ds: xr.Dataset, grid: MapGrid, folder, cog: bool = T
     for name, var in ds.data_vars.items():
         if var.dims != ("y", "x"):
             continue
-        paths.append(write_geotiff(folder / f"{name}.tif", np.asarray(var.values, np.float32), grid,
-                                   band_names=[name], cog=cog))
+        integer = var.dtype.kind in "iu"
+        paths.append(write_geotiff(folder / f"{name}.tif", np.asarray(var.values), grid, band_names=[name],
+                                   cog=cog, dtype="int32" if integer else "float32",
+                                   nodata=None if integer else np.nan, units=var.attrs.get("units"),
+                                   long_names=[var.attrs.get("long_name", name)]))
     return paths

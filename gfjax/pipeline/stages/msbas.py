@@ -84,7 +84,9 @@ def run_msbas(ctx) -> dict:
     ds.attrs.update(netcdf_provenance_attrs(prov))
     ds.attrs.update(title="gfjax MSBAS time series", lam_used=lam, dropped_maps=dropped)
     path = ctx.path("products", "timeseries.nc")
-    write_dataset_atomic(attach_grid(ds, grid), path)
+    from gfjax.products.cf import cf_product  # CF time, long names (products/cf.py)
+
+    write_dataset_atomic(cf_product(attach_grid(ds, grid)), path)
     rank = ds["rank"].values
     ice = scene.ice_mask
     metrics = {"pixels": int(rank.size), "ice_pixels": int(ice.sum()), "epochs": int(ds.sizes["time"]),

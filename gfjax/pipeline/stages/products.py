@@ -21,8 +21,10 @@ def load_timeseries(ctx) -> xr.Dataset:
     path = ctx.workdir / "products" / "timeseries.nc"
     if not path.is_file():
         raise StageError(f"{path} is missing: run the msbas stage first (stages=[msbas,products])")
+    from gfjax.io.netcdf import decode_cf_time
+
     with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return ds.load()
+        return decode_cf_time(ds.load())
 
 
 def validate(ctx, ts: xr.Dataset) -> tuple[dict, dict]:
@@ -69,6 +71,7 @@ def validation_note(ctx) -> str:
 
 def run_products(ctx) -> dict:
     from gfjax.io.netcdf import attach_grid
+    from gfjax.products.cf import cf_product
     from gfjax.products.flowline import flowline_profiles
     from gfjax.products.velocity import mean_velocity, write_velocity_geotiffs
 
@@ -78,8 +81,13 @@ def run_products(ctx) -> dict:
 
     mean = mean_velocity(ts, rank_threshold=p.rank_threshold)
     mean.attrs.update(prov, title="gfjax mean (linear-regression) velocity")
-    write_dataset_atomic(attach_grid(mean, grid), ctx.path("products", "mean_velocity.nc"))
+    write_dataset_atomic(cf_product(attach_grid(mean, grid)), ctx.path("products", "mean_velocity.nc"))
     tifs = write_velocity_geotiffs(mean, grid, ctx.path("products", "geotiff", "x").parent, cog=ctx.settings.output.cog)
+    if getattr(scene, "has_dem", True):  # the DEM used for SPF: base layer of the report map
+        from gfjax.io.geotiff import write_geotiff
+
+        tifs.append(write_geotiff(ctx.path("products", "geotiff", "dem.tif"), scene.dem, grid, band_names=["dem"],
+                                  cog=ctx.settings.output.cog, units="m", long_names=["surface elevation"]))
 
     fl, flow = scene.flowline, None
     if fl is not None:  # a stack may have no flowline.geojson: no profiles then
@@ -87,7 +95,7 @@ def run_products(ctx) -> dict:
         markers = np.arange(first, last + 1e-6, p.marker_spacing_km)
         flow = flowline_profiles(ts, grid, fl.x, fl.y, fl.distance_m, marker_km=tuple(markers), region_px=p.region_px)
         flow.attrs.update(prov, title="gfjax central-flowline profiles and marker time series")
-        write_dataset_atomic(flow, ctx.path("products", "flowline.nc"))
+        write_dataset_atomic(cf_product(flow), ctx.path("products", "flowline.nc"))
 
     metrics, arrays = validate(ctx, ts)
     figures = []
