@@ -1,15 +1,34 @@
-"""Running ``python -m gfjax.run`` in a subprocess, as a user does (shared by the pipeline tests)."""
+"""Running gfjax's command line (``python -m gfjax.run``) in a subprocess, as a user does: the one
+runner of every test that runs it (pipeline, config, SLURM launcher, MPI reference, packaging
+aside, which runs an installed ``gfjax-run``)."""
 import os
 import subprocess
 import sys
 
 
-def gfjax(tmp, *args, check=True):
-    """``python -m gfjax.run *args output.root=tmp`` in ``tmp``; asserts success unless ``check`` is
-    False; returns the CompletedProcess (stdout, stderr, returncode)."""
-    env = dict(os.environ, MPLBACKEND="Agg", HYDRA_FULL_ERROR="0")
-    out = subprocess.run([sys.executable, "-m", "gfjax.run", *args, f"output.root={tmp}"], cwd=tmp, env=env,
-                         capture_output=True, text=True, timeout=600)
+def command(*args) -> list[str]:
+    return [sys.executable, "-m", "gfjax.run", *args]
+
+
+def _env(env=None) -> dict:
+    """``env`` (default: this process' environment) with a headless matplotlib and short errors."""
+    return dict(os.environ if env is None else env, MPLBACKEND="Agg", HYDRA_FULL_ERROR="0")
+
+
+def start(cwd, *args, root=True, env=None) -> subprocess.Popen:
+    """Start ``python -m gfjax.run *args [output.root=cwd]`` in ``cwd``; stdout and stderr apart."""
+    extra = [f"output.root={cwd}"] if root else []
+    return subprocess.Popen(command(*args, *extra), cwd=cwd, env=_env(env), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def gfjax(cwd, *args, check=True, root=True, env=None, timeout=600) -> subprocess.CompletedProcess:
+    """``python -m gfjax.run *args`` in ``cwd`` (outputs under ``cwd`` unless ``root`` is False);
+    asserts success unless ``check`` is False; returns the CompletedProcess (stdout, stderr,
+    returncode)."""
+    extra = [f"output.root={cwd}"] if root else []
+    out = subprocess.run(command(*args, *extra), cwd=cwd, env=_env(env), capture_output=True, text=True,
+                         timeout=timeout)
     if check:
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out

@@ -1,8 +1,4 @@
 """Hydra composition, schema validation and the command-line entry point."""
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +6,8 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 from omegaconf.errors import ValidationError
+
+from cli import gfjax
 
 from gfjax.config import CONF_DIR, register_configs
 from gfjax.config.schema import to_settings
@@ -127,9 +125,7 @@ def test_parallel_mode_choices():
 
 
 def _run(args, cwd, timeout=600):
-    env = dict(os.environ, MPLBACKEND="Agg", HYDRA_FULL_ERROR="0")
-    return subprocess.run([sys.executable, "-m", "gfjax.run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return gfjax(cwd, *args, check=False, root=False, timeout=timeout)
 
 
 def test_help_lists_the_groups(tmp_path):

@@ -1,14 +1,12 @@
 """The whole chain on a tiny synthetic scene through ``python -m gfjax.run``: products, report
 keys, resume after a kill (partial offsets), and re-running one stage with a new threshold."""
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+from cli import gfjax
 
 TINY = ["+experiment=muldrow", "scene.pixel_scale=8", "scene.grid_spacing_m=500", "geometry.grid_spacing_m=500",
         "scene.start=2017-01-01", "scene.end=2018-12-31", "scene.date_step=6", "offsets.window=[16,32]",
@@ -17,12 +15,7 @@ TINY = ["+experiment=muldrow", "scene.pixel_scale=8", "scene.grid_spacing_m=500"
 
 
 def run(tmp_path, *extra, check=True):
-    env = dict(os.environ, MPLBACKEND="Agg")
-    out = subprocess.run([sys.executable, "-m", "gfjax.run", *TINY, f"output.root={tmp_path}", *extra],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    if check:
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out
+    return gfjax(tmp_path, *TINY, *extra, check=check, timeout=900)
 
 
 def report(tmp_path):

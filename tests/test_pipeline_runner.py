@@ -78,6 +78,38 @@ def test_killed_run_resumes_after_last_finished_stage(tmp_path, toy):
     assert calls == ["c"]
 
 
+def test_cached_rerun_keeps_the_first_runs_figures_and_adds_its_own(tmp_path, toy):
+    reg, _ = toy
+    first = json.loads(json.dumps(run_pipeline(cfg(), tmp_path, reg)))
+    again = run_pipeline(cfg(), tmp_path, reg)
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert {s["status"] for s in again["stages"].values()} == {"cached"}
+    assert len(saved["runs"]) == 2 and saved["runs"][0] == first["runs"][0]
+    assert saved["runs"][0]["ran"] == ["a", "b", "c"] and saved["runs"][1]["cached"] == ["a", "b", "c"]
+    assert saved["wall_time_s"] == round(sum(r["wall_time_s"] for r in saved["runs"]), 3) >= first["wall_time_s"]
+    assert saved["peak_disk_mb"] == max(r["peak_disk_mb"] for r in saved["runs"]) >= first["peak_disk_mb"]
+    assert saved["peak_rss_mb"] > 0
+    # the cached stages keep the wall time of the run that computed them
+    assert saved["stages"]["b"]["wall_time_s"] == first["stages"]["b"]["wall_time_s"]
+
+
+def test_ctrl_c_names_what_is_kept_and_the_same_command_resumes(tmp_path, toy):
+    from gfjax.pipeline.runner import RunInterrupted
+
+    reg, calls = toy
+    reg.stages["b"] = Stage("b", lambda ctx: (_ for _ in ()).throw(KeyboardInterrupt()), sections=("b",),
+                            requires=("a",))
+    with pytest.raises(RunInterrupted) as stop:
+        run_pipeline(cfg(), tmp_path, reg)
+    assert (stop.value.stage, stop.value.done) == ("b", ["a"])
+    assert "interrupted in stage b" in stop.value.message() and "same command" in stop.value.message()
+    assert json.loads((tmp_path / "report.json").read_text())["stages"]["b"]["status"] == "interrupted"
+    calls.clear()
+    reg.stages["b"] = Stage("b", lambda ctx: {"value": 2}, sections=("b",), requires=("a",))
+    rep = run_pipeline(cfg(), tmp_path, reg)
+    assert calls == ["c"] and rep["stages"]["a"]["status"] == "cached"
+
+
 def test_missing_upstream_is_a_clear_error(tmp_path, toy):
     reg, _ = toy
     with pytest.raises(StageError, match=r"needs \['a', 'b'\]"):

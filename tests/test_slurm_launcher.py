@@ -2,8 +2,6 @@
 top of the plugin's ConfigStore entries (hydra/launcher/submitit_slurm, submitit_local), and a
 2-job sweep really runs with submitit_local and writes the sweep summary. No SLURM needed."""
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,8 @@ from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.plugins import Plugins
 from omegaconf import OmegaConf
+
+from cli import gfjax
 
 from gfjax.config import CONF_DIR, register_configs
 
@@ -85,19 +85,17 @@ def test_slurm_launcher_instantiates_a_slurm_executor(tmp_path, monkeypatch):
 
 
 def test_cli_cfg_hydra_shows_the_slurm_launcher():
-    res = subprocess.run([sys.executable, "-m", "gfjax.run", "hydra/launcher=slurm", "+experiment=muldrow",
-                          "--cfg", "hydra", "--package", "hydra.launcher"],
-                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    res = gfjax(REPO, "hydra/launcher=slurm", "+experiment=muldrow", "--cfg", "hydra", "--package", "hydra.launcher",
+                check=False, root=False, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "SlurmLauncher" in res.stdout and "GFJAX_SLURM_PARTITION" in res.stdout
 
 
 @pytest.mark.parametrize("launcher", ["submitit_local", "local"])
 def test_two_job_sweep_with_submitit_local_writes_summary(tmp_path, launcher):
-    env = dict(os.environ, MPLBACKEND="Agg", JAX_PLATFORMS="cpu")
-    cmd = [sys.executable, "-m", "gfjax.run", "-m", f"hydra/launcher={launcher}", "+experiment=muldrow",
-           *TINY, "stages=[scene]", f"output.sweep_root={tmp_path}", "scene.seed=1,2"]
-    res = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    res = gfjax(tmp_path, "-m", f"hydra/launcher={launcher}", "+experiment=muldrow", *TINY, "stages=[scene]",
+                f"output.sweep_root={tmp_path}", "scene.seed=1,2", check=False, root=False,
+                env=dict(os.environ, JAX_PLATFORMS="cpu"), timeout=300)
     assert res.returncode == 0, res.stdout + res.stderr
     sweep = tmp_path / "muldrow"
     jobs = sorted(p.parent.name for p in sweep.glob("*/report.json"))

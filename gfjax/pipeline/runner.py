@@ -7,8 +7,10 @@ while the others wait; the other stages split their work over the ranks themselv
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -25,6 +27,31 @@ log = logging.getLogger("gfjax")
 
 # Stage metrics also copied to the top of report.json, where scripts look for them.
 TOP_LEVEL_KEYS = ("truth", "validation", "objective")
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: which stage it stopped and which stages are done (kept on disk)."""
+
+    def __init__(self, workdir: Path, stage: str, done: list[str]):
+        super().__init__(stage)
+        self.workdir, self.stage, self.done = Path(workdir), stage, done
+
+    def message(self) -> str:
+        done = f"the finished stages ({', '.join(self.done)}) and " if self.done else ""
+        return (f"gfjax: interrupted in stage {self.stage}; kept in {self.workdir}: {done}whatever "
+                f"{self.stage} had finished. Run the same command again to resume.")
+
+
+def _previous_runs(report_path: Path) -> list[dict]:
+    """The ``runs`` of an earlier report in this run directory (a report from before ``runs``
+    existed becomes one run), so that a re-run adds to them instead of replacing them."""
+    try:
+        old = json.loads(report_path.read_text())
+    except (OSError, ValueError):
+        return []
+    if isinstance(old.get("runs"), list):
+        return old["runs"]
+    return [{k: old[k] for k in ("wall_time_s", "peak_disk_mb", "peak_rss_mb") if k in old}] if old else []
 
 
 def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None = None) -> dict:
@@ -51,11 +78,15 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
         atomic_write_text(workdir / "config_resolved.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     workers.barrier()
 
+    report_path = workdir / "report.json"
+    # one entry per invocation in this run directory: a cached re-run adds its own wall time and
+    # disk peak to the first run's instead of replacing them
+    this_run: dict = {"started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"), "ran": [], "cached": []}
+    runs = (_previous_runs(report_path) if workers.is_root else []) + [this_run]
     report = {"name": cfg.name, "workdir": str(workdir.resolve()),
-              "provenance": {**provenance(config=config), "mpi_ranks": workers.size}, "stages": {}}
+              "provenance": {**provenance(config=config), "mpi_ranks": workers.size}, "stages": {}, "runs": runs}
     ctx = RunContext(settings=settings, config=config, workdir=workdir, report=report, workers=workers,
                      disk=DiskTracker(workdir))
-    report_path = workdir / "report.json"
     t_start = time.perf_counter()
     ctx.fingerprints.update({name: fingerprint(st, config, registry) for name, st in registry.stages.items()})
 
@@ -69,46 +100,65 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
                 and complete(name))
 
     def save_report() -> None:
+        """Top-level figures over every run listed: wall time summed, disk and memory peaks."""
         if workers.is_root:
-            report["wall_time_s"] = round(time.perf_counter() - t_start, 3)
+            this_run["wall_time_s"] = round(time.perf_counter() - t_start, 3)
+            this_run["peak_disk_mb"] = ctx.disk.peak_mb
+            report["wall_time_s"] = round(sum(r.get("wall_time_s", 0.0) for r in runs), 3)
+            report["peak_disk_mb"] = max(r.get("peak_disk_mb", 0.0) for r in runs)
+            if "peak_rss_mb" in this_run:
+                report["peak_rss_mb"] = max(r.get("peak_rss_mb", 0.0) for r in runs)
             atomic_write_json(report_path, report)
 
     not_needed = stages_not_needed(settings)  # e.g. data.source=msbas: no tracking, no geocoding
-    for stage in stages:
-        missing = [u for u in registry.upstream(stage.name)
-                   if u not in requested and u not in not_needed and not up_to_date(u)]
-        if missing:
-            hints = [registry.stages[u].missing_hint(ctx) for u in missing if registry.stages[u].missing_hint]
-            raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
-                             f"not in {workdir}: add them to 'stages' "
-                             f"(e.g. stages=[{','.join(missing + [stage.name])}])"
-                             + "".join(f"; {h}" for h in hints if h))
-        fp = ctx.fingerprints[stage.name]
-        marker = read_marker(workdir, stage.name)
-        if up_to_date(stage.name) and not cfg.force:
-            log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
-            report["stages"][stage.name] = {**marker.get("metrics", {}), "status": "cached"}
-            report.update({k: v for k, v in marker.get("metrics", {}).items() if k in TOP_LEVEL_KEYS})
-            continue
-        log.info("stage %s: running — %s", stage.name, stage.description)
-        t0 = time.perf_counter()
-        metrics = _run_stage(stage, ctx, workers)
-        wall = time.perf_counter() - t0
-        done = complete(stage.name)
-        metrics = {"status": "done" if done else "partial", "wall_time_s": round(wall, 3), **metrics}
-        if workers.is_root:
-            metrics["run_dir_mb_after"] = ctx.disk.sample()
-            report["peak_disk_mb"] = ctx.disk.peak_mb
-            if done:
-                write_marker(workdir, stage.name, fp, metrics)
-            report["stages"][stage.name] = metrics
-            report.update({k: v for k, v in metrics.items() if k in TOP_LEVEL_KEYS})
-            save_report()
-        log.info("stage %s: %s in %.1f s", stage.name, "done" if done else "partial (not all work units)", wall)
-        workers.barrier()
+    try:
+        for stage in stages:
+            missing = [u for u in registry.upstream(stage.name)
+                       if u not in requested and u not in not_needed and not up_to_date(u)]
+            if missing:
+                hints = [registry.stages[u].missing_hint(ctx) for u in missing if registry.stages[u].missing_hint]
+                raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
+                                 f"not in {workdir}: add them to 'stages' "
+                                 f"(e.g. stages=[{','.join(missing + [stage.name])}])"
+                                 + "".join(f"; {h}" for h in hints if h))
+            fp = ctx.fingerprints[stage.name]
+            marker = read_marker(workdir, stage.name)
+            if up_to_date(stage.name) and not cfg.force:
+                log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
+                this_run["cached"].append(stage.name)
+                report["stages"][stage.name] = {**marker.get("metrics", {}), "status": "cached"}
+                report.update({k: v for k, v in marker.get("metrics", {}).items() if k in TOP_LEVEL_KEYS})
+                continue
+            log.info("stage %s: running — %s", stage.name, stage.description)
+            t0 = time.perf_counter()
+            metrics = _run_stage(stage, ctx, workers)
+            wall = time.perf_counter() - t0
+            done = complete(stage.name)
+            metrics = {"status": "done" if done else "partial", "wall_time_s": round(wall, 3), **metrics}
+            this_run["ran"].append(stage.name)
+            if workers.is_root:
+                metrics["run_dir_mb_after"] = ctx.disk.sample()
+                if done:
+                    write_marker(workdir, stage.name, fp, metrics)
+                report["stages"][stage.name] = metrics
+                report.update({k: v for k, v in metrics.items() if k in TOP_LEVEL_KEYS})
+                save_report()
+            log.info("stage %s: %s in %.1f s", stage.name, "done" if done else "partial (not all work units)", wall)
+            workers.barrier()
+    except KeyboardInterrupt:
+        current = next((s.name for s in stages if s.name not in this_run["ran"] + this_run["cached"]), "?")
+        report["stages"][current] = {"status": "interrupted"}
+        save_report()
+        raise RunInterrupted(workdir, current, [s.name for s in stages if up_to_date(s.name)]) from None
 
-    report["peak_rss_mb"] = peak_rss_mb()
+    if workers.is_root:
+        ctx.disk.sample()  # a cached re-run still measures the run directory
+    this_run["peak_rss_mb"] = peak_rss_mb()
     save_report()
+    if workers.is_root:
+        from gfjax.report import write_report_page_or_warn
+
+        write_report_page_or_warn(workdir, report)  # report.html beside report.json
     return report
 
 

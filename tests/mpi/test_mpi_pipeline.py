@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli import start
 
 mpi4py = pytest.importorskip("mpi4py", reason="mpi4py is not installed (make install builds it)")
 from mpi4py import MPI  # noqa: E402
@@ -47,14 +48,13 @@ def _shared_tmp() -> Path:
 
 def _start_single_process_reference(root: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(MPI_ENV_PREFIXES)}
-    env.update(JAX_PLATFORMS="cpu", MPLBACKEND="Agg")
-    return subprocess.Popen([sys.executable, "-m", "gfjax.run", *TINY, "parallel=single", f"output.root={root}"],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env.update(JAX_PLATFORMS="cpu")
+    return start(REPO, *TINY, "parallel=single", f"output.root={root}", root=False, env=env)
 
 
 def _finish(proc: subprocess.Popen, root: Path) -> Path:
-    out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out[-4000:]
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out[-2000:] + err[-2000:]
     return root / "muldrow"
 
 
