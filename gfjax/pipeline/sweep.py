@@ -1,5 +1,6 @@
 """Sweep summary: after ``python -m gfjax.run -m ...`` a table of every job's validation and
-truth metrics is written to ``<sweep dir>/summary.csv`` and ``summary.md`` (Hydra callback)."""
+truth metrics is written to ``<sweep dir>/summary.csv`` and ``summary.md``, and a page comparing
+the jobs to ``<sweep dir>/report.html`` (Hydra callback)."""
 from __future__ import annotations
 
 import csv
@@ -49,7 +50,11 @@ def summarise(sweep_dir: str | Path) -> list[dict]:
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]
     atomic_write_text(sweep_dir / "summary.md", "\n".join(md) + "\n")
-    log.info("sweep summary of %d jobs: %s", len(rows), sweep_dir / "summary.md")
+    from gfjax.report import write_sweep_page
+
+    write_sweep_page(sweep_dir, [dict(r) for r in rows])
+    log.info("sweep summary of %d jobs: %s (table), %s (page)", len(rows), sweep_dir / "summary.md",
+             sweep_dir / "report.html")
     return rows
 
 
