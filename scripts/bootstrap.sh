@@ -52,6 +52,20 @@ if ! "$VENV/bin/python" -c "import mpi4jax" >/dev/null 2>&1; then
     $PIP install -q --progress-bar off --no-build-isolation --no-deps --no-cache-dir "$(mpi_requirement mpi4jax)"
 fi
 $PIP install -q --progress-bar off -e ".[mpi,$EXTRAS]"   # the mpi extra is now satisfied: records it
+
+# Debian packages for the report page's browser test (chromium) and the MP4 animation (ffmpeg):
+# installed only where apt-get exists and we are root (CI); elsewhere, or with GFJAX_NO_APT=1,
+# nothing happens: the browser test skips with its reason and the animation is GIF only.
+if [ "${GFJAX_NO_APT:-0}" != "1" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  missing=""
+  command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+  command -v ffmpeg >/dev/null 2>&1 || missing="$missing ffmpeg"
+  if [ -n "$missing" ]; then
+    echo "[bootstrap] installing$missing (apt)"
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing; } >/dev/null 2>&1 \
+      || echo "[bootstrap] warning: apt could not install$missing (browser test skips; animation GIF only)"
+  fi
+fi
 "$VENV/bin/python" - "${GFJAX_GPU:-0}" <<'PY'
 import sys
 from importlib.metadata import PackageNotFoundError, version
