@@ -2,6 +2,7 @@
 config), refuse bad chunks, and submit.sh chains the two jobs with afterok on the array job id
 (a fake ``sbatch`` records the calls). No SLURM is needed."""
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -49,13 +50,18 @@ def _sbatch_directives(script):
     return [ln.split(None, 1)[1] for ln in (SLURM / script).read_text().splitlines() if ln.startswith("#SBATCH ")]
 
 
-def test_sbatch_directives():
-    arr = _sbatch_directives("offsets_array.sbatch")
-    assert any(d.startswith("--array=0-") for d in arr)
-    ms = _sbatch_directives("msbas_products.sbatch")
-    assert any(d.startswith("--gpus-per-node=") for d in ms) and any(d.startswith("--ntasks-per-node=") for d in ms)
-    for script in ("offsets_array.sbatch", "msbas_products.sbatch"):
-        assert "module load" in (SLURM / script).read_text()
+def test_sbatch_directives_agree_with_the_scripts():
+    """The #SBATCH defaults fit what the scripts do with them."""
+    arr = dict(d.split("=", 1) for d in _sbatch_directives("offsets_array.sbatch") if "=" in d)
+    text = (SLURM / "offsets_array.sbatch").read_text()
+    n_chunks = int(re.search(r"N_CHUNKS=\$\{N_CHUNKS:-(\d+)\}", text).group(1))
+    # the default array has one task per default chunk: no chunk left untracked, no task refused
+    assert arr["--array"] == f"0-{n_chunks - 1}"
+    assert arr["--ntasks"] == "1" and arr["--gpus-per-task"] == "1" and "%a" in arr["--output"]
+    ms = dict(d.split("=", 1) for d in _sbatch_directives("msbas_products.sbatch") if "=" in d)
+    # BIND_GPU=1 gives local rank i the GPU i: as many ranks per node as GPUs per node
+    assert ms["--ntasks-per-node"] == ms["--gpus-per-node"]
+    assert "BIND_GPU=${BIND_GPU:-1}" in (SLURM / "msbas_products.sbatch").read_text()
 
 
 def _split_dry_run(out):
