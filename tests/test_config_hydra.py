@@ -88,6 +88,11 @@ def test_map_grid_follows_the_scene_and_the_data():
         assert to_settings(_compose([f"data={data}", "data.path=/x"])).geometry.grid_spacing_m is None
 
 
+def test_map_grid_other_than_the_synthetic_scenes_is_an_error_before_any_stage():
+    with pytest.raises(ValueError, match="geometry.grid_spacing_m=300.0 differs from scene.grid_spacing_m=200.0"):
+        to_settings(_compose(["+experiment=muldrow", "geometry.grid_spacing_m=300"]))
+
+
 def test_experiments_are_thin_diffs():
     """No block of settings is repeated across experiments: shared choices live in config groups
     (offsets=muldrow, msbas=muldrow, msbas=map_inputs)."""

@@ -186,6 +186,16 @@ def _check_method_options(offsets) -> None:
                          + ", ".join(f"{k}={getattr(defaults, k)!r}" for k in ignored) + ")")
 
 
+def _check_grid(settings) -> None:
+    """The synthetic scene's truth and lookup tables live on its own grid: a different map grid
+    is an error before any stage (a stack's grid is checked once it is read)."""
+    want, scene = settings.geometry.grid_spacing_m, settings.scene
+    if settings.data.source == DataSource.synthetic and want is not None and abs(want - scene.grid_spacing_m) > 1e-6:
+        raise ValueError(f"geometry.grid_spacing_m={want} differs from scene.grid_spacing_m={scene.grid_spacing_m}: "
+                         "the synthetic scene's lookup tables and truth live on its own grid; leave "
+                         "geometry.grid_spacing_m out (it follows the scene) or set both to the same spacing")
+
+
 def to_settings(cfg) -> GfjaxConfig:
     """Validated settings from a composed config: sections borrowed from inner rings become
     those rings' own dataclasses (running their validation); errors name the section. Keys no
@@ -209,4 +219,5 @@ def to_settings(cfg) -> GfjaxConfig:
             raise ValueError(f"config section '{f.name}': {err}") from None
         setattr(settings, f.name, value)
     _check_method_options(settings.offsets)
+    _check_grid(settings)
     return settings
