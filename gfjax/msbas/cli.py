@@ -41,7 +41,7 @@ REDUCE = {1: None, 2: [1, 2], 3: [0, 1, 2], 4: [0, 1, 2, 2]}
 
 
 def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=None,
-        cond_iters: int = 40) -> list[str]:
+        cond_iters: int = 24) -> list[str]:
     """Run one MSBAS inversion; returns the names of the files written in ``workdir``.
 
     ``lcurve``: None (λ of R_FLAG) or a sequence of λ candidates (the L-curve corner is used).
@@ -277,6 +277,22 @@ def _log_head(hdr, dim, offsets) -> str:
         f"calibration offsets (m): {np.round(np.nan_to_num(offsets), 6).tolist()}", ""])
 
 
+def _persistent_cache() -> None:
+    """JAX's persistent compilation cache for the command line: the kernel of a given shape is
+    compiled once per machine, not once per run (``GFJAX_JAX_CACHE``: folder, or 0 to disable;
+    default ``~/.cache/gfjax/jax``)."""
+    import os
+
+    folder = os.environ.get("GFJAX_JAX_CACHE", str(Path.home() / ".cache" / "gfjax" / "jax"))
+    if folder in ("", "0"):
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 def main(argv=None) -> int:
     import argparse
 
@@ -287,6 +303,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lambda-lcurve", metavar="L1,L2,…", default=None,
                     help="choose λ by an L-curve over these candidates (R_FLAG's order is kept)")
     args = ap.parse_args(argv)
+    _persistent_cache()
     lc = None
     if args.lambda_lcurve:
         try:
