@@ -176,3 +176,32 @@ def test_options_are_omegaconf_compatible():
     cfg.search = [8, 40]
     opts = TrackingOptions(**omegaconf.OmegaConf.to_container(cfg))
     assert opts.search == [8, 40] and opts.window == [64, 64]
+
+
+@pytest.mark.slow
+def test_retry_search_and_larger_windows_recover_rejected_windows():
+    """retry_search: a shift beyond the first search range (peak on its border) is found by the
+    wider second search around the same prior; retry_window_scales: at low coherence the 2×
+    window finds peaks the base window cannot, and only retried windows change."""
+    ref, sec = speckle_pair(5, (192, 256), (0.3, 7.4), coherence=0.9)
+    base = dict(window=(32, 32), step=(16, 16), search=(4, 4), snr_exclusion=2.0)
+    first = track_offsets(ref, sec, **base)
+    inner = first.reason.values != EDGE
+    assert np.all(np.isin(first.reason.values[inner], (BORDER, LOW_QUALITY)))  # 7.4 px: outside ±4
+    wide = track_offsets(ref, sec, retry_search=(4, 10), **base)
+    found = wide.valid.values & inner
+    assert found.sum() >= 0.8 * inner.sum() and np.all(wide.retry.values[found] == 1)
+    np.testing.assert_allclose(wide.range_offset.values[found], 7.4, atol=0.1)
+    # low coherence: the 2× window keeps more windows than the base one, at the right offset
+    ref, sec = speckle_pair(6, (256, 256), (0.0, 1.2), coherence=0.4)
+    base = dict(window=(16, 16), step=(16, 16), search=(4, 4), snr_exclusion=2.0, min_snr=12.0,
+                median_filter_size=0)
+    one = track_offsets(ref, sec, **base)
+    two = track_offsets(ref, sec, retry_window_scales=[2], **base)
+    kept1, kept2 = one.valid.values, two.valid.values
+    assert kept2.sum() > kept1.sum() + 5
+    assert np.all(kept2[kept1]) and np.array_equal(one.range_offset.values[kept1], two.range_offset.values[kept1])
+    assert np.all(two.retry.values[kept2 & ~kept1] == 1)
+    assert np.nanmedian(np.abs(two.range_offset.values[kept2 & ~kept1] - 1.2)) < 0.3
+    with pytest.raises(ValueError, match="retry_search"):
+        TrackingOptions(search=[8, 8], retry_search=[4, 16])

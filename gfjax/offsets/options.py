@@ -100,6 +100,20 @@ class TrackingOptions:
     """... and by more than this many px (floor on the threshold, px)."""
     median_min_neighbours: int = 4
     """Minimum number of valid neighbours for the median filter to judge a window."""
+    retry_search: Optional[List[int]] = None
+    """Second chance for windows whose peak fell on the search border or was too weak
+    (reasons 3, 4): they are tracked again with this wider half search range (azimuth, range) px
+    around the same prior, and kept where that peak is inside it with SNR ≥ ``retry_min_snr``
+    (an accelerating surge front outruns a prior from the previous pair: autoRIFT's search
+    limits from an a-priori velocity and its uncertainty). None disables."""
+    retry_window_scales: List[int] = field(default_factory=list)
+    """Progressive chip sizes (autoRIFT): windows still rejected for a weak peak (reason 4)
+    are tracked again with the window enlarged by each factor in turn (same centre, same
+    prior), kept at the first with SNR ≥ ``retry_min_snr`` — more samples find the peak of a
+    decorrelated window at the cost of resolution. E.g. [2]. Empty disables."""
+    retry_min_snr: Optional[float] = None
+    """SNR a retried window needs (a wider search or a larger window gives pure noise higher
+    maxima); None = 1.5 × ``min_snr``."""
     coarse_factor: int = 1
     """Coarse-to-fine: > 1 runs a first pass on every coarse_factor-th window per axis (no
     oversampling, search ``coarse_search``) whose median-filtered, hole-filled, interpolated
@@ -173,6 +187,15 @@ class TrackingOptions:
             raise ValueError(f"TrackingOptions.max_nodata_fraction must be in [0, 1], got {self.max_nodata_fraction!r}")
         if self.median_filter_size < 0 or (self.median_filter_size and self.median_filter_size % 2 == 0):
             raise ValueError(f"TrackingOptions.median_filter_size must be 0 or odd, got {self.median_filter_size!r}")
+        if self.retry_search is not None and (len(self.retry_search) != 2 or any(
+                int(r) < int(s) for r, s in zip(self.retry_search, self.search))):
+            raise ValueError(f"TrackingOptions.retry_search must be None or 2 integers ≥ search "
+                             f"{self.search!r}, got {self.retry_search!r}")
+        if any(int(f) != f or f < 2 for f in self.retry_window_scales):
+            raise ValueError(f"TrackingOptions.retry_window_scales must be integers ≥ 2, got "
+                             f"{self.retry_window_scales!r}")
+        if self.retry_min_snr is not None and self.retry_min_snr < 0:
+            raise ValueError(f"TrackingOptions.retry_min_snr must be None or ≥ 0, got {self.retry_min_snr!r}")
         if self.coarse_decimate < 1:
             raise ValueError(f"TrackingOptions.coarse_decimate must be ≥ 1, got {self.coarse_decimate!r}")
         if self.coarse_factor < 1:

@@ -9,6 +9,8 @@ made-up data. Holes are never filled.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Optional
 
 import numpy as np
@@ -107,7 +109,8 @@ def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, 
     prior_int = np.where(prior_ok, np.rint(np.nan_to_num(prior)).reshape(2, -1), 0).T.astype(np.int64)
     sec_tl = ref_tl + prior_int - np.asarray(search)
     size = np.array(opts.window) + 2 * np.asarray(search)
-    inside = np.all((sec_tl >= 0) & (sec_tl + size <= np.array(sec.shape)), axis=1)
+    inside = np.all((sec_tl >= 0) & (sec_tl + size <= np.array(sec.shape)), axis=1) \
+        & np.all((ref_tl >= 0) & (ref_tl + np.array(opts.window) <= np.array(ref.shape)), axis=1)
     flat = reason.reshape(-1)
     flat[~inside] = q.EDGE
     flat[~prior_ok] = q.NO_PRIOR
@@ -131,13 +134,44 @@ def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, 
     return out
 
 
-def _apply_filters(out: dict, opts: TrackingOptions) -> None:
-    """SNR/peak thresholds, then the local-median filter; rejected offsets become NaN."""
+def _threshold(out: dict, opts: TrackingOptions, min_snr: float) -> None:
+    """Windows tracked (reason 0) whose SNR or peak is below the thresholds → reason 4."""
     reason = out["reason"]
-    ok = reason == q.OK
     with np.errstate(invalid="ignore"):
-        low = ok & ~((out["snr"] >= opts.min_snr) & (out["peak"] >= opts.min_peak))
+        low = (reason == q.OK) & ~((out["snr"] >= min_snr) & (out["peak"] >= opts.min_peak))
     reason[low] = q.LOW_QUALITY
+
+
+def _retry(ref, sec, ta, tr, prior, out: dict, opts: TrackingOptions) -> None:
+    """Second chances (``retry_search``, then ``retry_window_scales``) for rejected windows;
+    replaces their entries in ``out`` where a retry passes ``retry_min_snr``."""
+    min_snr = opts.min_snr * 1.5 if opts.retry_min_snr is None else opts.retry_min_snr
+    tries = []
+    if opts.retry_search is not None:
+        tries.append(((q.BORDER, q.LOW_QUALITY), opts.retry_search, 1))
+    tries += [((q.LOW_QUALITY,), opts.search, int(f)) for f in opts.retry_window_scales]
+    out["retry"] = np.zeros(out["reason"].shape, np.int8)
+    for i, (reasons, search, scale) in enumerate(tries, start=1):
+        redo = np.isin(out["reason"], reasons)
+        if not redo.any():
+            continue
+        wa, wr = opts.window
+        grown = dataclasses.replace(opts, window=[wa * scale, wr * scale])
+        # same window centres: top-lefts move by half the growth
+        ta2, tr2 = ta - (wa * (scale - 1)) // 2, tr - (wr * (scale - 1)) // 2
+        res = _track_grid(ref, sec, ta2, tr2, np.where(redo[None], prior, np.nan), search, grown,
+                          opts.oversample)
+        _threshold(res, opts, min_snr)
+        take = redo & (res["reason"] == q.OK)
+        for key in ("offset", "snr", "peak", "cov"):
+            out[key][take] = res[key][take]
+        out["reason"][take] = q.OK
+        out["retry"][take] = i
+
+
+def _apply_filters(out: dict, opts: TrackingOptions) -> None:
+    """The local-median filter (after :func:`_threshold`); rejected offsets become NaN."""
+    reason = out["reason"]
     off = np.where((reason == q.OK)[None], np.moveaxis(out["offset"], -1, 0), np.nan)
     bad = q.median_outliers(off[0], off[1], opts.median_filter_size, opts.median_max_deviation,
                             opts.median_min_deviation, opts.median_min_neighbours)
@@ -179,6 +213,7 @@ def _coarse_prior(ref, sec, ta, tr, prior, opts) -> np.ndarray:
                             snr_exclusion=min(opts.snr_exclusion, min(csearch) - 1),
                             median_min_deviation=opts.median_min_deviation / d)
     res = _track_grid(cref, csec, cta, ctr, cprior, csearch, copts, 1)
+    _threshold(res, copts, copts.min_snr)
     _apply_filters(res, copts)
     off = np.moveaxis(res["offset"], -1, 0) * d
     valid = np.isfinite(off[0])
@@ -224,6 +259,9 @@ def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = 
     if prior is None:
         prior = np.zeros((2, ta.size, tr.size))
     out = _track_grid(ref, sec, ta, tr, prior, opts.search, opts, opts.oversample)
+    _threshold(out, opts, opts.min_snr)
+    if opts.retry_search is not None or opts.retry_window_scales:
+        _retry(ref, sec, ta, tr, prior, out, opts)
     _apply_filters(out, opts)
     dims = ("azimuth", "range")
     data = {
@@ -239,6 +277,9 @@ def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = 
         "prior_azimuth": (dims, out["prior"][0], {"units": "px"}),
         "prior_range": (dims, out["prior"][1], {"units": "px"}),
     }
+    if "retry" in out:
+        data["retry"] = (dims, out["retry"], {"long_name": "which retry found the offset (0: first pass; "
+                                                         "1..: retry_search, then retry_window_scales)"})
     ds = xr.Dataset(data, coords={"azimuth": ("azimuth", coords[0].astype(np.float64), {"units": "px"}),
                                   "range": ("range", coords[1].astype(np.float64), {"units": "px"})})
     ds.attrs.update(opts.to_attrs())
