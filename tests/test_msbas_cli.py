@@ -186,3 +186,18 @@ def test_nan_inf_treated_as_no_data_and_logged(tmp_path, monkeypatch):
     run(header, out)
     log = (out / "MSBAS_LOG.txt").read_text()
     assert "list_0_range.txt:2: 2 NaN/Inf values" in log
+
+
+@pytest.mark.slow
+def test_lambda_from_lcurve_option(tmp_path, monkeypatch):
+    """``--lambda-lcurve`` picks λ at the L-curve corner among the candidates and logs it."""
+    header, _ = make_case(tmp_path, n_epochs=6)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    monkeypatch.setenv("GFJAX_JAX_CACHE", "0")
+    assert main([str(header), "--lambda-lcurve", "0.001,0.01,0.1,1"]) == 0
+    log = (out / "MSBAS_LOG.txt").read_text()
+    lam = float(log.split("corner at λ = ")[1].split()[0])
+    assert lam in (0.001, 0.01, 0.1, 1) and f"lambda {lam:g}" in log
+    assert main([str(header), "--lambda-lcurve", "0.1,x"]) == 2
