@@ -41,7 +41,7 @@ HYDRA_FILES = {".hydra", "run.log"}
 
 def _log_to_file(level: int, message: str, exc_info: bool = False) -> None:
     """Write to run.log only (the console gets the one-line message of the exit)."""
-    record = log.makeRecord(log.name, level, __file__, 0, message, None, sys.exc_info() if exc_info else None)
+    record = log.makeRecord(log.name, level, __file__, 0, message, (), sys.exc_info() if exc_info else None)
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.FileHandler):
             handler.handle(record)

@@ -64,8 +64,9 @@ USES = {"jax": "import jax", "jaxlib": None, "numpy": "import numpy", "scipy": "
         "matplotlib": "import matplotlib", "xarray": "import xarray", "h5py": "import h5py",
         "h5netcdf": 'engine="h5netcdf"', "netcdf4": 'engine="netcdf4"', "pyproj": "import pyproj",
         "rasterio": "import rasterio", "hydra-core": "import hydra", "omegaconf": "import omegaconf",
-        "pyyaml": "import yaml", "tqdm": "import tqdm", "pillow": "PillowWriter",
-        "mpi4py": "import mpi4py", "mpi4jax": "import mpi4jax", "asf-search": "import asf_search"}
+        "pyyaml": "import yaml", "tqdm": "import tqdm", "pillow": "import PIL",
+        "mpi4py": "import mpi4py", "mpi4jax": "import mpi4jax", "asf-search": "import asf_search",
+        "bokeh": "import bokeh"}
 
 
 def _source_uses(snippet: str) -> bool:
@@ -77,7 +78,7 @@ def _source_uses(snippet: str) -> bool:
 
 def test_every_runtime_dependency_is_used():
     """Each dependency (core and the mpi/asf extras) is imported by gfjax (or is its NetCDF
-    engine / GIF writer); jaxlib only pins jax's backend on Python 3.11."""
+    engine); jaxlib only pins jax's backend on Python 3.11."""
     reqs = PROJECT["dependencies"] + PROJECT["optional-dependencies"]["mpi"] + PROJECT["optional-dependencies"]["asf"]
     names = {canonicalize_name(Requirement(r).name) for r in reqs}
     unknown = names - set(USES)

@@ -30,7 +30,7 @@ def mutable_schema(cls: type) -> type:
         specs.append((f.name, hints[f.name], default))
     schema = dataclasses.make_dataclass(cls.__name__, specs)
     schema.__doc__ = cls.__doc__
-    schema.__gfjax_ring_class__ = cls
+    setattr(schema, "__gfjax_ring_class__", cls)
     return schema
 
 
@@ -128,10 +128,11 @@ class GfjaxConfig:
     name: str = "default"  # experiment name: the run directory is <output.root>/<name>
     stages: List[str] = field(default_factory=lambda: ["scene"])
     force: bool = False  # re-run requested stages even if their outputs are up to date
-    scene: SceneSchema = field(default_factory=SceneSchema)
-    offsets: TrackingSchema = field(default_factory=TrackingSchema)
+    # made at import from the rings' classes (mutable_schema): types OmegaConf sees, mypy cannot
+    scene: SceneSchema = field(default_factory=SceneSchema)  # type: ignore[valid-type]
+    offsets: TrackingSchema = field(default_factory=TrackingSchema)  # type: ignore[valid-type]
     geometry: GeometryConfig = field(default_factory=GeometryConfig)
-    msbas: MsbasSchema = field(default_factory=MsbasSchema)
+    msbas: MsbasSchema = field(default_factory=MsbasSchema)  # type: ignore[valid-type]
     products: ProductsConfig = field(default_factory=ProductsConfig)
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
@@ -196,7 +197,7 @@ def _check_grid(settings) -> None:
                          "geometry.grid_spacing_m out (it follows the scene) or set both to the same spacing")
 
 
-def to_settings(cfg) -> GfjaxConfig:
+def to_settings(cfg: Any) -> GfjaxConfig:
     """Validated settings from a composed config: sections borrowed from inner rings become
     those rings' own dataclasses (running their validation); errors name the section. Keys no
     schema declares and options the chosen method ignores are errors naming them."""
@@ -205,7 +206,7 @@ def to_settings(cfg) -> GfjaxConfig:
     unknown = unknown_keys(OmegaConf.to_container(cfg, resolve=False))
     if unknown:
         raise ValueError(_unknown_key_message(unknown))
-    settings = OmegaConf.to_object(cfg)
+    settings: Any = OmegaConf.to_object(cfg)
     for f in dataclasses.fields(settings):
         section = getattr(settings, f.name)
         ring_cls = getattr(type(section), "__gfjax_ring_class__", None)

@@ -19,12 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..geometry.grid import MapGrid
 from .msbas_export import MsbasInputs, read_msbas_inputs
 from .stack_rasters import StackError, load_dem, load_flowline, load_ice
+
+if TYPE_CHECKING:
+    from ..protocols import Flowline
 
 __all__ = ["MsbasScene", "dem_file", "load_autorift_scene", "load_msbas_scene", "map_stack", "stack_dataset"]
 
@@ -50,7 +54,7 @@ class MsbasScene:
     ice_mask: np.ndarray = field(repr=False)
     outline_xy: np.ndarray | None = None
     holes_xy: list = field(default_factory=list)
-    flowline: object | None = None
+    flowline: Flowline | None = None  # gfjax.protocols.Flowline
     folder: Path | None = None  # where dem.tif / ice_mask.tif / flowline.geojson are looked for
     tracks: dict = field(default_factory=dict)
     has_truth = False

@@ -40,6 +40,7 @@ False and the stages skip truth metrics.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -48,6 +49,9 @@ import numpy as np
 from ..geometry.grid import MapGrid
 from .slc_formats import SLC_FORMATS, SlcMeta, date_from_name, find_acquisitions
 from .stack_rasters import StackError, load_dem, load_flowline, load_grid, load_ice, load_lut, read_yaml
+
+if TYPE_CHECKING:
+    from ..protocols import Flowline
 
 __all__ = ["StackError", "StackScene", "StackTrack", "load_stack", "track_folders"]
 
@@ -99,7 +103,7 @@ class StackScene:
     tracks: dict[str, StackTrack]
     outline_xy: np.ndarray | None = None
     holes_xy: list = field(default_factory=list)
-    flowline: object | None = None  # gfjax.sim.flowline.Flowline, or None
+    flowline: Flowline | None = None  # from flowline.geojson (gfjax.protocols.Flowline)
     has_truth = False
 
     @cached_property

@@ -12,6 +12,7 @@ import logging
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -70,7 +71,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
         import jax
 
         jax.distributed.initialize()  # auto-detects MPI / SLURM; one process per GPU
-    config = OmegaConf.to_container(cfg, resolve=True)
+    config: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]  # a mapping
     stages = registry.resolve(list(cfg.stages))
     requested = {s.name for s in stages}
     if workers.is_root:
@@ -116,13 +117,13 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
             missing = [u for u in registry.upstream(stage.name)
                        if u not in requested and u not in not_needed and not up_to_date(u)]
             if missing:
-                hints = [registry.stages[u].missing_hint(ctx) for u in missing if registry.stages[u].missing_hint]
+                hints = [hint(ctx) for u in missing if (hint := registry.stages[u].missing_hint) is not None]
                 raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
                                  f"not in {workdir}: add them to 'stages' "
                                  f"(e.g. stages=[{','.join(missing + [stage.name])}])"
                                  + "".join(f"; {h}" for h in hints if h))
             fp = ctx.fingerprints[stage.name]
-            marker = read_marker(workdir, stage.name)
+            marker = read_marker(workdir, stage.name) or {}
             if up_to_date(stage.name) and not cfg.force:
                 log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
                 this_run["cached"].append(stage.name)
@@ -166,7 +167,7 @@ def _run_stage(stage, ctx, workers: Workers) -> dict:
     """Run one stage on the ranks it needs; a failure on one rank aborts all (no hang)."""
     try:
         if stage.root_only and not workers.is_root:
-            metrics = {}
+            metrics: dict[str, Any] = {}
         else:
             metrics = stage.run(ctx) or {}
     except OSError as err:

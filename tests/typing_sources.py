@@ -1,0 +1,33 @@
+"""Checked by mypy (tests/test_protocols.py), never run: every data source meets the protocols
+of gfjax/protocols.py that the stages read."""
+from gfjax.io.msbas_scene import MsbasScene
+from gfjax.io.slc_formats import SlcMeta
+from gfjax.io.stack import StackScene, StackTrack
+from gfjax.protocols import Acquisition, Flowline, MapScene, RadarScene, Track, Truth
+from gfjax.sim.flowline import Flowline as SimFlowline
+from gfjax.sim.radar import Track as SimTrack
+from gfjax.sim.scene import MuldrowScene
+
+
+def synthetic(scene: MuldrowScene) -> tuple[RadarScene, Truth]:
+    return scene, scene
+
+
+def stack(scene: StackScene) -> RadarScene:
+    return scene
+
+
+def maps(scene: MsbasScene) -> MapScene:
+    return scene
+
+
+def tracks(simulated: SimTrack, stacked: StackTrack) -> tuple[Track, Track]:
+    return simulated, stacked
+
+
+def acquisition(meta: SlcMeta) -> Acquisition:
+    return meta
+
+
+def flowline(line: SimFlowline) -> Flowline:
+    return line
