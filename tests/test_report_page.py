@@ -90,7 +90,7 @@ def test_page_holds_config_metrics_figures_and_map(tmp_path):
     # configuration summary and metrics
     for want in ("synthetic", "2017-01-01 → 2017-04-01", "64, 64", "lcurve",     # configuration
                  "0.955", "15.2",                                                # validation
-                 "east.per_year.2017.rmse_m_per_yr",                            # truth (nested, generic)
+                 "east / per_year / 2017", "rmse_m_per_yr",                     # truth (nested, generic)
                  "msbas.valid_pixels", "1,234",                                 # coverage
                  "73.2", "378",                                                 # timings
                  "peak rss", "2100",                                            # resources

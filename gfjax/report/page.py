@@ -21,7 +21,7 @@ CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1280px;padding:0 24px 48px;
 color:#222;line-height:1.4}
 h1{margin:24px 0 4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:36px}
-table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 10px;text-align:left;
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 10px;text-align:left;overflow-wrap:anywhere;
 vertical-align:top}th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#666}.grid{display:flex;flex-wrap:wrap;gap:16px}.grid figure{margin:0;flex:1 1 560px}
 figure img,figure video{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:13px}
@@ -84,6 +84,24 @@ def flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return rows
 
 
+def truth_rows(truth: dict) -> tuple[list[list[Any]], list[str]]:
+    """One row per metrics group of ``report["truth"]`` (a dict whose values are numbers),
+    labelled by its path (``north``, ``north / per_year / 2017`` …); columns: the union of keys."""
+    groups: list[tuple[str, dict]] = []
+
+    def walk(node: dict, path: list[str]) -> None:
+        leaves = {k: v for k, v in node.items() if not isinstance(v, dict)}
+        if leaves:
+            groups.append((" / ".join(path), leaves))
+        for k, v in node.items():
+            if isinstance(v, dict):
+                walk(v, path + [str(k)])
+
+    walk(truth, [])
+    cols = list(dict.fromkeys(k for _, leaves in groups for k in leaves))
+    return [[label or "all"] + [leaves.get(c) for c in cols] for label, leaves in groups], cols
+
+
 def config_summary(config: dict) -> list[list[Any]]:
     """The settings a reader asks about first (all of them are in the resolved config below)."""
     pick = [("data source", "data.source"), ("data path", "data.path"), ("scene span", ("scene.start", "scene.end")),
@@ -122,10 +140,11 @@ def metrics_sections(report: dict) -> str:
                      "(set <code>data.reference</code> for a stack run).</p>")
     truth = report.get("truth")
     if truth:
-        rows = [[k, v] for k, v in flatten(truth)]
+        rows, cols = truth_rows(truth)
         parts.append("<h3>Errors against the simulated truth</h3>"
-                     "<p class='note'>estimate − truth of the interval velocities on ice, m/yr.</p>"
-                     + table(["metric", "value"], rows))
+                     "<p class='note'>estimate − truth of the interval velocities on ice (m/yr unless named "
+                     "otherwise); rows below a component break it down by year and speed class.</p>"
+                     + table(["component / subset"] + cols, rows))
     stages = report.get("stages") or {}
     cov = []
     for stage, keys in (("offsets", ("pairs_tracked", "pairs_total", "median_valid_fraction", "windows")),
