@@ -111,6 +111,22 @@ def test_marker_components_one_axis_per_group_with_shared_zero(tmp_path, figures
                 assert lo <= 0 <= hi  # the zero line is in view
         empty = labels["marker 9 km: horizontal"]
         assert any("beyond the flowline" in t.get_text() for t in empty.texts)
+        fig.canvas.draw()  # an empty panel in the bottom row leaves the shared date axis labelled
+        assert [t.get_text() for t in empty.get_xticklabels() if t.get_visible() and t.get_text()]
+
+
+def test_an_empty_panel_keeps_the_shared_axes_of_the_others(tmp_path, figures):
+    from gfjax.plots.products import plot_component_maps
+
+    ts, mean, flow, outline, fl, dem = make_inputs()
+    plot_component_maps(mean, flow, GRID, outline, fl, np.full_like(dem, np.nan), tmp_path / "c.png", dpi=40)
+    fig = figures()[-1]
+    fig.canvas.draw()
+    by_title = {ax.get_title(): ax for ax in fig.axes}
+    assert any("no DEM" in t.get_text() for t in by_title["DEM"].texts)
+    spf = by_title["vertical, surface-parallel flow (SPF)"]  # bottom left: shares x and y with the DEM panel
+    for labels in (spf.get_xticklabels(), spf.get_yticklabels()):
+        assert [t.get_text() for t in labels if t.get_visible() and t.get_text()]
 
 
 def test_empty_panels_say_why(tmp_path, figures):

@@ -58,8 +58,9 @@ def plot_marker_series(ts, flow_ds, kind: str, path, dpi=150) -> Path:
             ax.set_title(f"marker {km:g} km: {gname}", fontsize=9, pad=4)
             handles = _group_axes(ax, dates, flow_ds, kind, gcomps, i, step)
             if not handles:
-                empty_panel(ax, f"no data: the marker lies beyond the flowline's end" if not inside else
-                            "no data: no velocity within this marker's region (outside the coverage)", width=60)
+                empty_panel(ax, "no data: the marker lies beyond the flowline's end" if not inside else
+                            "no data: no velocity within this marker's region (outside the coverage)", width=60,
+                            keep_x=True)
                 continue
             ax.set_ylabel(f"{gname} ({unit})", fontsize=8)
             ax.tick_params(labelsize=8)

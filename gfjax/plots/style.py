@@ -60,12 +60,14 @@ def div_norm(values, q: float = 98.0) -> TwoSlopeNorm:
     return TwoSlopeNorm(0.0, -vmax, vmax)
 
 
-def empty_panel(ax, reason: str, width: int = 42) -> None:
-    """Say in the panel why it has no data (ticks removed, frame kept)."""
+def empty_panel(ax, reason: str, width: int = 42, keep_x: bool = False) -> None:
+    """Say in the panel why it has no data (frame kept; its own y ticks, and x ticks unless
+    ``keep_x``, hidden with ``tick_params``: a shared axis keeps its ticks on the other panels)."""
     ax.text(0.5, 0.5, "\n".join(textwrap.wrap(reason, width)), transform=ax.transAxes, ha="center",
             va="center", fontsize=10, color="0.3")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.tick_params(axis="y", which="both", left=False, labelleft=False, right=False, labelright=False)
+    if not keep_x:
+        ax.tick_params(axis="x", which="both", bottom=False, labelbottom=False, top=False, labeltop=False)
 
 
 def has_data(values) -> bool:
