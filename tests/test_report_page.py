@@ -161,3 +161,20 @@ def test_sweep_comparison_page(tmp_path):
     assert "scene.seed=1" in text and "r_2017" in text
     best = re.search(r"<tr style='background:#eaf6ea'>(.*?)</tr>", text).group(1)
     assert "1/report.html" in best and "0.95" in best
+
+
+def test_series_start_with_the_first_marker_that_has_data(tmp_path):
+    from bokeh.models import ColumnDataSource, Div
+
+    from gfjax.report.map import load_map_data, map_layout
+
+    run_dir, _ = make_run(tmp_path / "run", figures=False)
+    data = load_map_data(run_dir)
+    data.flow["marker_velocity_north"][:, 0] = np.nan  # the 1 km marker without data
+    for c in ("east", "up_spf", "up_nspf"):
+        data.flow[f"marker_velocity_{c}"][:, 0] = np.nan
+    layout = map_layout(data)
+    title = next(m for m in layout.select({"type": Div}) if m.name == "series_title")
+    series = next(m for m in layout.select({"type": ColumnDataSource}) if m.name == "series")
+    assert title.text.startswith("Marker 2 km")
+    assert np.isfinite(series.data["east"]).all()

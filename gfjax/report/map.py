@@ -248,10 +248,12 @@ def map_layout(data: MapData, max_values: int = MAX_VALUES):
                 nsx=int(index.shape[1]) if index.ndim == 2 else 0, t=t_edges, components=names)
     first = {c: [np.nan] * len(t_edges) for c in names}
     heading = "Click a marker or a pixel on the map to see its time series."
-    if mk["x"]:  # start with the first marker's series (an empty plot has no ranges)
-        first = {c: [np.nan if v is None else v for v in mk[f"v_{c}"][0]] for c in names}
+    with_data = [i for i in range(len(mk["x"])) if any(v is not None for c in names for v in mk[f"v_{c}"][i])]
+    if with_data:  # start with the first marker that has data (an empty plot has no ranges)
+        i = with_data[0]
+        first = {c: [np.nan if v is None else v for v in mk[f"v_{c}"][i]] for c in names}
         first = {c: v + v[-1:] for c, v in first.items()}
-        heading = (f"Marker {mk['km'][0]} km along the flowline: interval velocity, region mean (m/yr) — "
+        heading = (f"Marker {mk['km'][i]} km along the flowline: interval velocity, region mean (m/yr) — "
                    "click another marker or a pixel")
     series = ColumnDataSource({"t": t_edges, **first}, name="series")
     title = Div(text=heading, name="series_title", width=560, styles={"font-weight": "bold"})
