@@ -39,12 +39,15 @@ class MapData:
     flow: xr.Dataset | None
 
 
-def _open(path: Path) -> xr.Dataset | None:
+def _open(path: Path, prefixes: tuple[str, ...] | None = None) -> xr.Dataset | None:
+    """The product at ``path`` in memory (only its variables starting with ``prefixes``), or None."""
     if not path.is_file():
         return None
     from ..io.netcdf import decode_cf_time
 
     with xr.open_dataset(path) as ds:
+        if prefixes:
+            ds = ds[[v for v in ds.data_vars if v.startswith(prefixes)]]
         return decode_cf_time(ds.load())
 
 
@@ -82,7 +85,8 @@ def load_map_data(run_dir: Path) -> MapData | None:
         base, base_name = np.nan_to_num(logv / max(span, 1e-9), nan=0.0), "the mean speed (no DEM)"
     xmin, _, _, ymax = grid.bounds
     return MapData(xmin, ymax, grid.spacing, speed, base, base_name,
-                   _open(run_dir / "products" / "timeseries.nc"), _open(run_dir / "products" / "flowline.nc"))
+                   _open(run_dir / "products" / "timeseries.nc", ("velocity_",)),
+                   _open(run_dir / "products" / "flowline.nc"))
 
 
 def _grey_rgba(base: np.ndarray) -> np.ndarray:
