@@ -11,7 +11,8 @@ pytest.importorskip("mypy", reason="mypy is not installed (the test extra)")
 
 REPO = Path(__file__).resolve().parents[1]
 # modules kept mypy-clean (the list grows as modules get annotated); gfjax/protocols.py strictly
-TYPED = ["gfjax/protocols.py", "gfjax/config", "gfjax/run.py", "gfjax/pipeline/runner.py", "tests/typing_sources.py"]
+TYPED = ["gfjax/protocols.py", "gfjax/config", "gfjax/run.py", "gfjax/pipeline/runner.py", "gfjax/pipeline/data.py",
+         "gfjax/pipeline/context.py", "tests/typing_sources.py"]
 pytestmark = pytest.mark.slow  # mypy: 20-60 s on 2 shared cores
 
 

@@ -5,7 +5,11 @@ import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gfjax.geometry.grid import MapGrid
+    from gfjax.protocols import Scene
 
 log = logging.getLogger("gfjax")
 
@@ -70,16 +74,17 @@ class RunContext:
         return d
 
     @cached_property
-    def grid(self):
+    def grid(self) -> MapGrid:
         """The common map grid of all products: the scene's grid (the synthetic scene's at
         ``scene.grid_spacing_m``, a stack's from its grid.yaml / dem.tif), whose spacing
         ``geometry.grid_spacing_m`` must repeat (or be None)."""
+        from gfjax.pipeline.data import source
         from gfjax.pipeline.stage import StageError
 
         want = self.settings.geometry.grid_spacing_m
         have = self.scene.grid.spacing
         if want is not None and abs(want - have) > 1e-6:
-            if hasattr(self.scene, "spec"):
+            if source(self.settings) == "synthetic":  # (to_settings stops this before any stage)
                 raise StageError(f"geometry.grid_spacing_m={want} differs from scene.grid_spacing_m={have}: "
                                  "the synthetic scene's lookup tables and truth live on its own grid; "
                                  "set both to the same spacing")
@@ -89,9 +94,9 @@ class RunContext:
         return self.scene.grid
 
     @cached_property
-    def scene(self):
-        """The scene of ``data.source``: the synthetic scene (deterministic from
-        ``settings.scene``) or a stack folder; built once per run."""
+    def scene(self) -> Scene:
+        """The scene of ``data.source`` (a :class:`gfjax.protocols.Scene`): the synthetic scene
+        (deterministic from ``settings.scene``), a stack folder or map inputs; built once per run."""
         from gfjax.pipeline.data import open_scene
 
         return open_scene(self.settings)

@@ -1,15 +1,20 @@
 """The ``data`` section: which scene the stages work on (the synthetic Muldrow scene, a user's
 stack folder, MSBAS inputs, or an ASF download), checked before any stage runs (:func:`preflight`).
 
-The stages see one duck type (``scene.tracks``, ``grid``, ``dem``, ``ice_mask``,
-``slc_pair``, ``pair_times``, each track's ``map_to_radar``); only the synthetic scene has a
-truth (:func:`has_truth`), and a stack may carry precomputed offsets per pair.
+The stages see the protocols of :mod:`gfjax.protocols`: every source is a ``Scene``; the
+synthetic scene and a stack are ``RadarScene``s (tracks, SLC pairs), MSBAS / autoRIFT inputs
+``MapScene``s (a map stack); only the synthetic scene is also a ``Truth`` (:func:`has_truth`),
+and a stack may carry precomputed offsets per pair.
 """
 from __future__ import annotations
 
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gfjax.protocols import Scene
 
 log = logging.getLogger("gfjax")
 
@@ -18,20 +23,22 @@ ASF_MISSING = ("data.source=asf requires gfjax.io.asf (the ASF search and downlo
                "coregistered")
 
 
-def source(settings) -> str:
+def source(settings: Any) -> str:
     data = getattr(settings, "data", None)
     return getattr(getattr(data, "source", None), "value", "synthetic")
 
 
-def has_truth(scene) -> bool:
-    """Whether ``scene`` knows the true flow (the synthetic scene) — truth metrics need it."""
-    return bool(getattr(scene, "has_truth", False))
+def has_truth(scene: Scene) -> bool:
+    """Whether ``scene`` knows the true flow (also a ``gfjax.protocols.Truth``: the synthetic
+    scene) — truth metrics need it."""
+    return bool(scene.has_truth)
 
 
 def preflight(settings) -> None:
     """Fail fast, before any stage runs, when the data source cannot work: a stack folder that
     is not there, an ASF source without its module or without the network."""
-    kind, data = source(settings), getattr(settings, "data", None)
+    kind = source(settings)
+    data: Any = getattr(settings, "data", None)
     if kind == "synthetic":
         used = [k for k in ("path", "tracks", "frames", "start", "end", "reference") if getattr(data, k, None)]
         if used:
@@ -129,8 +136,9 @@ def _asf_preflight(data) -> None:
                      "coregistered (e.g. GAMMA, ISCE) into a stack folder: run data.source=stack on it")
 
 
-def open_scene(settings):
-    """The scene of ``settings.data.source``: ``build_scene(settings.scene)`` or ``load_stack``."""
+def open_scene(settings: Any) -> Scene:
+    """The scene of ``settings.data.source``: ``build_scene(settings.scene)``, ``load_stack``,
+    ``load_msbas_scene`` or ``load_autorift_scene``."""
     kind = source(settings)
     if kind == "synthetic":
         from gfjax.sim import build_scene
@@ -161,23 +169,25 @@ def open_scene(settings):
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
-def reference_products(settings, workdir: Path | None = None, years=()) -> dict[str, Path]:
+def reference_products(settings: Any, workdir: Path | None = None, years: Any = ()) -> dict[str, Path]:
     """``{year: path}`` of the reference velocity products to validate against: for the
     synthetic scene those its scene stage writes (``workdir/scene/reference_velocity_<year>.nc``
     for ``years``), for a stack ``data.reference`` entries ``"YEAR=path"`` or paths whose name
     holds one year (``ValueError`` naming the entry otherwise)."""
     if source(settings) == "synthetic":
-        found = {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
-        return {y: p for y, p in found.items() if p.exists()}  # the years the scene covers
-    out = {}
+        if workdir is None:
+            return {}
+        written = {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
+        return {y: p for y, p in written.items() if p.exists()}  # the years the scene covers
+    out: dict[str, Path] = {}
     for entry in getattr(settings.data, "reference", []) or []:
         year, sep, path = str(entry).partition("=")
         if not sep:
             path = str(entry)
-            found = _YEAR.findall(Path(path).name)
-            if len(found) != 1:
+            years_named = _YEAR.findall(Path(path).name)
+            if len(years_named) != 1:
                 raise ValueError(f"data.reference: cannot tell the year of {entry!r}; write it as YEAR=path")
-            year = found[0]
+            year = years_named[0]
         if not _YEAR.fullmatch(year.strip()):
             raise ValueError(f"data.reference: {entry!r}: expected YEAR=path with a 4-digit year")
         p = Path(path.strip()).expanduser()
