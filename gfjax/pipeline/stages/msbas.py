@@ -61,6 +61,9 @@ def run_msbas(ctx) -> dict:
     if dropped:
         log.warning("msbas: %d maps dropped (ice coverage <= msbas.min_coverage=%g)", dropped, opts.min_coverage)
     screened = screen_stack(stack, opts)
+    log.info("msbas: %dD inversion (%s), Tikhonov order %d", opts.dim,
+             {1: "LOS", 2: "east, up", 3: "north, east, up",
+              4: "north, east, up SPF, up nSPF"}[opts.dim], opts.order)
     gradients = None
     if opts.dim == 4:
         g_n, g_e = surface_gradients(scene.dem, grid.spacing, geo.dem_smoothing_m, geo.max_surface_slope)
@@ -192,4 +195,4 @@ def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:
 
 
 REGISTRY.add(Stage("msbas", run_msbas, sections=("msbas",), requires=("geocode",),
-                   description="MSBAS inversion into 4D velocity time series"))
+                   description="MSBAS inversion into velocity time series (msbas.dim components)"))
