@@ -21,8 +21,8 @@ CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1280px;padding:0 24px 48px;
 color:#222;line-height:1.4}
 h1{margin:24px 0 4px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:36px}
-table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 10px;text-align:left;overflow-wrap:anywhere;
-vertical-align:top}th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;margin:8px 0 16px;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ddd;padding:4px 10px;text-align:left;overflow-wrap:anywhere;
+vertical-align:top}th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .note{color:#666}.grid{display:flex;flex-wrap:wrap;gap:16px}.grid figure{margin:0;flex:1 1 560px}
 figure img,figure video{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:13px}
 code,pre{background:#f6f6f6;padding:1px 4px}pre{padding:8px;overflow:auto;max-height:420px}
@@ -84,22 +84,22 @@ def flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return rows
 
 
-def truth_rows(truth: dict) -> tuple[list[list[Any]], list[str]]:
-    """One row per metrics group of ``report["truth"]`` (a dict whose values are numbers),
-    labelled by its path (``north``, ``north / per_year / 2017`` …); columns: the union of keys."""
-    groups: list[tuple[str, dict]] = []
+def truth_tables(truth: dict) -> list[tuple[list[str], list[list[Any]]]]:
+    """``report["truth"]`` as tables: one row per metrics group (a dict holding numbers),
+    labelled by its path (``north``, ``north / per_year / 2017`` …); groups with the same keys
+    share a table, whose columns are those keys."""
+    tables: dict[tuple, list[list[Any]]] = {}
 
     def walk(node: dict, path: list[str]) -> None:
         leaves = {k: v for k, v in node.items() if not isinstance(v, dict)}
         if leaves:
-            groups.append((" / ".join(path), leaves))
+            tables.setdefault(tuple(leaves), []).append([" / ".join(path) or "all", *leaves.values()])
         for k, v in node.items():
             if isinstance(v, dict):
                 walk(v, path + [str(k)])
 
     walk(truth, [])
-    cols = list(dict.fromkeys(k for _, leaves in groups for k in leaves))
-    return [[label or "all"] + [leaves.get(c) for c in cols] for label, leaves in groups], cols
+    return [(list(keys), rows) for keys, rows in tables.items()]
 
 
 def config_summary(config: dict) -> list[list[Any]]:
@@ -140,11 +140,10 @@ def metrics_sections(report: dict) -> str:
                      "(set <code>data.reference</code> for a stack run).</p>")
     truth = report.get("truth")
     if truth:
-        rows, cols = truth_rows(truth)
         parts.append("<h3>Errors against the simulated truth</h3>"
                      "<p class='note'>estimate − truth of the interval velocities on ice (m/yr unless named "
                      "otherwise); rows below a component break it down by year and speed class.</p>"
-                     + table(["component / subset"] + cols, rows))
+                     + "".join(table(["component / subset"] + cols, rows) for cols, rows in truth_tables(truth)))
     stages = report.get("stages") or {}
     cov = []
     for stage, keys in (("offsets", ("pairs_tracked", "pairs_total", "median_valid_fraction", "windows")),
