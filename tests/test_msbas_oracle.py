@@ -139,3 +139,36 @@ def test_matches_dense_lstsq(dim, order, lam):
             assert abs(got["residual_norm"][p] - ref["resid"]) <= 1e-4 * ref["resid"] + 1e-6
             assert abs(got["cond"][p] / ref["cond"] - 1) < 0.05, (got["cond"][p], ref["cond"])
     assert checked >= 3
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_component_scale_and_damping_match_dense_lstsq(order):
+    """lam_scale (λ per component) and the order-0 damping rows μ_c v_c = 0 against the dense
+    system with those rows written out; the damping pulls an undetermined nSPF to 0."""
+    rng = np.random.default_rng(7 + order)
+    dim, lam, scale, damp = 4, 0.1, np.array([0.3, 0.3, 0.3, 1.0]), np.array([0.0, 0.0, 0.0, 0.05])
+    tm, ts, si = random_network(rng, 4, n_dates=10)
+    net = build_network(tm, ts, si, 4, common_window=True)
+    proj = random_projection(rng, 4)
+    grad = rng.normal(0, 0.2, 2)
+    weight = (rng.uniform(size=(3, net.n_maps)) > 0.15).astype(float)
+    disp = rng.normal(0, 1.0, weight.shape) * weight
+    st = solver.build_structure(net, dim, order, component_scale=scale, damping=damp)
+    coef = solver.reduce_projection(proj, dim)
+    with jax.enable_x64(True):
+        got = jax.tree.map(np.asarray, jax.jit(jax.vmap(lambda d, w: invert_pixel(
+            st, net.epochs, d, w, coef, grad, lam, rcond=RCOND)))(disp, weight))
+    n = net.n_intervals
+    for p in range(weight.shape[0]):
+        A, full, rhs = dense_system(net, dim, order, lam, proj, grad, disp[p], weight[p])
+        n_data_spf = A.shape[0] + n
+        reg = full[n_data_spf:]                                      # the λ rows of every component
+        comp = np.argmax(np.abs(reg) > 0, axis=1) % dim              # component of each Tikhonov row
+        reg = reg * scale[comp][:, None]
+        damping_rows = np.kron(np.eye(n), np.diag(damp))
+        system = np.vstack([full[:n_data_spf], reg, damping_rows])
+        b = np.concatenate([rhs[:n_data_spf], np.zeros(reg.shape[0] + damping_rows.shape[0])])
+        x = np.linalg.lstsq(system, b, rcond=RCOND)[0].reshape(-1, dim)
+        np.testing.assert_allclose(got["velocity"][p], x, rtol=1e-5, atol=1e-6 * np.abs(x).max())
+    with pytest.raises(ValueError, match="component_scale"):
+        solver.build_structure(net, dim, order, component_scale=[1.0, 1.0])

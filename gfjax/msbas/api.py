@@ -43,7 +43,8 @@ class Prepared:
 
 def prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
             dim: int, order: int, lam: float, names=None, common_window: bool | None = None,
-            window=None, slope_constraint: bool = False) -> Prepared:
+            window=None, slope_constraint: bool = False, component_scale=None,
+            damping=None) -> Prepared:
     """Validate inputs, build the network and flatten the pixels (NaN/Inf = no data).
 
     ``common_window`` (default: dim > 1) and ``window`` go to :func:`build_network`;
@@ -91,7 +92,8 @@ def prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradie
         grad = np.nan_to_num(g.reshape(2, -1).T)
     else:
         grad = np.zeros((ny * nx, 2))
-    return Prepared(net, solver.build_structure(net, dim, order, slope_constraint), disp, weight,
+    return Prepared(net, solver.build_structure(net, dim, order, slope_constraint, component_scale, damping),
+                    disp, weight,
                     np.ascontiguousarray(proj), grad, (ny, nx), n_nonfinite)
 
 
@@ -230,7 +232,8 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
                 dim: int, order: int = 1, lam: float = 0.1, rcond: float = 1e-5,
                 ridge: float = 1e-12, memory_budget_mb: float = 1024.0,
                 block: int | None = None, names=None, common_window: bool | None = None,
-                window=None, slope_constraint: bool = False, cond_iters: int = 12) -> xr.Dataset:
+                window=None, slope_constraint: bool = False, cond_iters: int = 12,
+                component_scale=None, damping=None) -> xr.Dataset:
     """MSBAS inversion of a stack of displacement maps (see module and solver docs).
 
     displacement_maps (M, ny, nx) float32 m, NaN = no data; set_index (M,) ints; t_master,
@@ -243,13 +246,17 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
     maps for error messages (e.g. "list.txt:12"). MSBAS v10 options (defaults keep gfjax's
     behaviour): ``common_window``/``window`` (see :func:`build_network`), ``slope_constraint``
     (SPF rows in 3D, with ``gradients``), ``cond_iters`` (Lanczos steps of the condition number).
+    gfjax options (None: MSBAS v10's system): ``component_scale`` (dim,) factors of lam per
+    component; ``damping`` (dim,) weights μ_c (yr) of order-0 rows μ_c v_c = 0 (a prior that
+    the component is small; e.g. (0, 0, 0, μ) for the nSPF vertical in 4D).
     Returns an xarray.Dataset: displacement_<c> (time, y, x) m from D(t_0) = 0,
     velocity_<c> (interval, y, x) m/yr, linear_rate[_std|_r2]_<c> (y, x), rank, cond, norm_x,
     residual_norm, valid_map_count (y, x). Pixels with no valid map are NaN (rank 0).
     """
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=lam, names=names, common_window=common_window,
-                   window=window, slope_constraint=slope_constraint)
+                   window=window, slope_constraint=slope_constraint, component_scale=component_scale,
+                   damping=damping)
     fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond, ridge=ridge,
                  cond_iters=cond_iters)
     out = map_pixels(prep, lambda d, w, p, g, l: fn(d, w, p, g, l), lam,

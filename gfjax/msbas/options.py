@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional
 
 
 @dataclass
@@ -29,6 +29,15 @@ class MsbasOptions:
         (1.4826 × MAD) of the window. Default 4.
     outlier_min_deviation_m: noise floor of the screening: a value is kept if it deviates by
         less than this over its pair, m. Default 1.
+    lam_scale: per-component factors of λ in the Tikhonov rows, in the components' order
+        ((north, east, up_spf, up_nspf) in 4D); null = all 1 (MSBAS v10). E.g. [0.3, 0.3, 0.3, 1]
+        lets the horizontal follow a surge's acceleration while the vertical stays smooth.
+    nspf_damping: 4D only: weight μ (yr, the units of λ) of order-0 rows μ · v_nSPF = 0 in every
+        interval, a prior that the non-surface-parallel vertical (mass balance + emergence, tens
+        of m/yr at most) is small. Where the maps determine the vertical it costs little (a
+        map row weighs ~Δt ≈ 0.03 yr per m/yr); where they do not (a track's maps missing on
+        decorrelated ice) it keeps the undetermined part out of nSPF instead of letting it
+        absorb kilometres of spurious uplift. 0 = off (MSBAS v10). Default 0.
     """
 
     dim: int = 3
@@ -43,6 +52,13 @@ class MsbasOptions:
     outlier_window: int = 0
     outlier_max_deviation: float = 4.0
     outlier_min_deviation_m: float = 1.0
+    lam_scale: Optional[List[float]] = None
+    nspf_damping: float = 0.0
+
+    def solver_options(self) -> dict:
+        """``component_scale`` / ``damping`` keywords of ``invert_maps`` / ``lcurve_terms``."""
+        damping = [0.0, 0.0, 0.0, self.nspf_damping] if self.nspf_damping > 0 else None
+        return {"component_scale": self.lam_scale, "damping": damping}
 
     def validate(self) -> "MsbasOptions":
         """Raise ValueError naming the field for out-of-range values; returns self."""
@@ -63,6 +79,12 @@ class MsbasOptions:
         if self.outlier_max_deviation <= 0 or self.outlier_min_deviation_m < 0:
             raise ValueError("msbas.outlier_max_deviation must be > 0 and msbas.outlier_min_deviation_m "
                              f">= 0, got {self.outlier_max_deviation}, {self.outlier_min_deviation_m}")
+        if self.lam_scale is not None and (len(self.lam_scale) != self.dim or min(self.lam_scale) < 0):
+            raise ValueError(f"msbas.lam_scale must be null or {self.dim} values >= 0 (one per component), "
+                             f"got {self.lam_scale}")
+        if self.nspf_damping < 0 or (self.nspf_damping > 0 and self.dim != 4):
+            raise ValueError(f"msbas.nspf_damping must be >= 0, and 0 unless dim=4 (nSPF is the 4th "
+                             f"component), got {self.nspf_damping} with dim={self.dim}")
         if not 0 < self.rcond < 1:
             raise ValueError(f"msbas.rcond must be in (0, 1), got {self.rcond}")
         return self

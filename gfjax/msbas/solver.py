@@ -89,6 +89,11 @@ class Structure:
     dim: int
     order: int
     slope_constraint: bool = False   # dim 3: MSBAS v10's surface-parallel rows (DD_NSEW_FILES)
+    # per component: factor of lam in its Tikhonov rows (() = all 1, MSBAS v10), and the weight
+    # (yr) of order-0 rows μ_c v_c = 0 added whatever the order (() = none): a prior that a
+    # component is small, e.g. the non-surface-parallel vertical where few maps separate it
+    component_scale: tuple = ()
+    damping: tuple = ()
 
     @property
     def n_intervals(self) -> int:
@@ -99,7 +104,8 @@ class Structure:
         return self.gram_coef.shape[2]
 
 
-def build_structure(net: Network, dim: int, order: int, slope_constraint: bool = False) -> Structure:
+def build_structure(net: Network, dim: int, order: int, slope_constraint: bool = False,
+                    component_scale=None, damping=None) -> Structure:
     """Precompute the map/interval coupling of a network for the kernel. ``slope_constraint``
     adds the rows ``g_N v_N + g_E v_E − v_U = 0`` in 3D too (MSBAS v10 with DD_NSEW_FILES and
     D_FLAG=0); 4D always has them."""
@@ -111,9 +117,13 @@ def build_structure(net: Network, dim: int, order: int, slope_constraint: bool =
     coef = np.zeros((net.n_maps, n, b))
     for o in range(b):
         coef[:, :n - o, o] = time[:, :n - o] * time[:, o:]
+    scale, damp = (() if v is None else tuple(float(x) for x in v) for v in (component_scale, damping))
+    for name, v in (("component_scale", scale), ("damping", damp)):
+        if v and (len(v) != dim or min(v) < 0):
+            raise ValueError(f"{name} must hold {dim} values >= 0 (one per component), got {list(v)}")
     return Structure(gram_coef=coef, time=time, reg_band=regularisation_band(n, order, b),
                      set_slices=tuple(net.set_slices()), dim=dim, order=order,
-                     slope_constraint=bool(slope_constraint))
+                     slope_constraint=bool(slope_constraint), component_scale=scale, damping=damp)
 
 
 def _band_index(n_int: int, band: int, dim: int):
@@ -168,8 +178,10 @@ def solve_normal(st: Structure, data_blocks, rhs, grad, lam, *, ridge: float = 1
                  cond_iters: int = 12, refine: int = 2):
     """Solve the regularised system from the data normal equations; returns (x (N, D), cond)."""
     dt = rhs.dtype
-    blocks = data_blocks + (lam * lam) * jnp.asarray(st.reg_band, dt)[:, :, None, None] \
-        * jnp.eye(st.dim, dtype=dt)
+    scale = jnp.diag(jnp.asarray(st.component_scale, dt) ** 2) if st.component_scale else jnp.eye(st.dim, dtype=dt)
+    blocks = data_blocks + (lam * lam) * jnp.asarray(st.reg_band, dt)[:, :, None, None] * scale
+    if st.damping:
+        blocks = blocks.at[:, 0].add(jnp.diag(jnp.asarray(st.damping, dt) ** 2))
     if st.dim == 4 or st.slope_constraint:
         blocks = blocks + spf_blocks(st, grad, dt)
     band = blocks_to_band(blocks)
@@ -193,9 +205,10 @@ def solve_normal(st: Structure, data_blocks, rhs, grad, lam, *, ridge: float = 1
 
 def seminorm(st: Structure, v):
     """‖L x‖ of the Tikhonov operator (order 0: ‖x‖), for the L-curve."""
+    scale = jnp.asarray(st.component_scale, v.dtype) if st.component_scale else jnp.ones((st.dim,), v.dtype)
     if st.order == 0:
-        return jnp.sqrt(jnp.sum(v * v))
-    dv = jnp.diff(v, n=st.order, axis=0)
+        return jnp.sqrt(jnp.sum((v * scale) ** 2))
+    dv = jnp.diff(v, n=st.order, axis=0) * scale
     return jnp.sqrt(jnp.sum(dv * dv))
 
 

@@ -42,17 +42,20 @@ def _smooth_noise(rng: np.random.Generator, shape, sigma_px: float) -> np.ndarra
     return f / max(float(f.std()), 1e-12)
 
 
-MIN_SPAN_YEARS = 0.5
+MIN_SPAN_YEARS = 30 / 365.25  # a month of the year at least
 
 
 def reference_span(scene, year: int) -> tuple[float, float]:
     """(t_start, t_end) decimal years of the ``year`` product: the calendar year clipped to the
-    scene's acquisitions (the last year of a stack ends at its last image: a mean over the part
+    acquisitions common to all the scene's tracks (the last year of a stack ends at its last image: a mean over the part
     of the year the SAR series covers, as the validation then compares like with like)."""
-    t0, t1 = max(float(year), scene.first_time), min(float(year) + 1.0, scene.last_time)
+    # the window common to all tracks: what a multi-track MSBAS series covers
+    first = max(float(t.decimal_years[0]) for t in scene.tracks.values())
+    last = min(float(t.decimal_years[-1]) for t in scene.tracks.values())
+    t0, t1 = max(float(year), first), min(float(year) + 1.0, last)
     if t1 - t0 < MIN_SPAN_YEARS:
-        raise ValueError(f"year: {year} overlaps the scene's acquisitions ({scene.first_time:.2f}–"
-                         f"{scene.last_time:.2f}) by {max(t1 - t0, 0.0):.2f} yr; need ≥ {MIN_SPAN_YEARS} yr")
+        raise ValueError(f"year: {year} overlaps the scene's acquisitions ({first:.2f}–"
+                         f"{last:.2f}) by {max(t1 - t0, 0.0):.2f} yr; need ≥ {MIN_SPAN_YEARS:.2f} yr")
     return t0, t1
 
 

@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import xarray as xr
 
+from gfjax.msbas.options import MsbasOptions
 from gfjax.pipeline.provenance import netcdf_provenance_attrs, provenance
 from gfjax.pipeline.stage import REGISTRY, Stage, StageError
 from gfjax.pipeline.stages.geocode import maps_path
@@ -121,7 +122,8 @@ def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
         return invert_maps(disp[:, r0:r1], stack["set_index"].values, stack["t_master"].values,
                            stack["t_slave"].values, stack["set_vector"].values,
                            None if gradients is None else gradients[:, r0:r1], dim=opts.dim,
-                           order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb)
+                           order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb,
+                           **MsbasOptions.solver_options(opts))
     if workers.size == 1:
         return invert()
     folder = ctx.stage_dir("msbas")
@@ -181,7 +183,7 @@ def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:
     lams, res2, sem2 = lc.lcurve_terms(sub, stack["set_index"].values, stack["t_master"].values,
                                        stack["t_slave"].values, stack["set_vector"].values, grads,
                                        dim=opts.dim, order=opts.order, lams=list(opts.lam_candidates),
-                                       memory_budget_mb=opts.memory_budget_mb)
+                                       memory_budget_mb=opts.memory_budget_mb, **MsbasOptions.solver_options(opts))
     sums = lc.exact_column_sums(np.concatenate([res2, sem2], axis=1), n_total=take.size,
                                 allreduce=workers.allreduce if workers.size > 1 else None)
     res = lc.lcurve_from_sums(lams, sums[: lams.size], sums[lams.size:], opts.order)
