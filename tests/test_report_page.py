@@ -158,7 +158,7 @@ def test_sweep_comparison_page(tmp_path):
     summarise(tmp_path)
     text = (tmp_path / "report.html").read_text()
     assert "href='0/report.html'" in text and "href='1/report.html'" in text
-    assert "scene.seed=1" in text and "r_2017" in text
+    assert ">scene.seed=1</a>" in text and "r_2017" in text  # each job named by its own overrides
     best = re.search(r"<tr style='background:#eaf6ea'>(.*?)</tr>", text).group(1)
     assert "1/report.html" in best and "0.95" in best
 

@@ -26,7 +26,7 @@ vertical-align:top}th{background:#f4f4f4}td.num{text-align:right;font-variant-nu
 .note{color:#666}.grid{display:flex;flex-wrap:wrap;gap:16px}.grid figure{margin:0;flex:1 1 560px}
 figure img,figure video{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:13px}
 code,pre{background:#f6f6f6;padding:1px 4px}pre{padding:8px;overflow:auto;max-height:420px}
-nav a{margin-right:14px}
+nav a{margin-right:14px}td a{white-space:nowrap}
 """
 
 FIGURE_CAPTIONS = {
