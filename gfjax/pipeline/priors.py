@@ -18,16 +18,6 @@ def filled(field: np.ndarray, smooth: int = 3) -> np.ndarray | None:
     return ndimage.median_filter(field, size=smooth, mode="nearest") if smooth > 1 else field
 
 
-def prior_from_result(previous, scale: float) -> tuple[np.ndarray, np.ndarray] | None:
-    """(prior_azimuth, prior_range) px from a previous offsets Dataset scaled by ``scale``
-    (= this pair's duration / the previous pair's), or None if it holds no valid offset."""
-    az = filled(np.asarray(previous["azimuth_offset"].values, np.float64))
-    rg = filled(np.asarray(previous["range_offset"].values, np.float64))
-    if az is None or rg is None:
-        return None
-    return az * scale, rg * scale
-
-
 def window_mask(mask, lut_azimuth_px, lut_range_px, window_azimuth, window_range,
                 buffer_cells: int) -> np.ndarray:
     """Which offset windows (centres ``window_azimuth`` × ``window_range``, px) lie within
@@ -45,3 +35,29 @@ def window_mask(mask, lut_azimuth_px, lut_range_px, window_azimuth, window_range
     out = np.zeros((wa.size, wr.size), bool)
     out[ia, ir] = True
     return ndimage.binary_dilation(out, structure=np.ones((3, 3), bool))
+
+
+def prior_from_history(previous: list, scales: list, min_snr: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(prior_azimuth, prior_range) px from earlier offsets Datasets of the same track, most
+    recent first, each with ``scale`` = this pair's duration / its own: per window the most
+    recent one where it was valid with SNR ≥ ``min_snr`` (a reliable measurement, rate-scaled);
+    windows none of them measured reliably are filled from the nearest such window; then a 3 × 3
+    median. None if no window is reliable anywhere."""
+    az = rg = None
+    for ds, scale in zip(previous, scales):
+        a = np.asarray(ds["azimuth_offset"].values, np.float64)
+        r = np.asarray(ds["range_offset"].values, np.float64)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(a) & np.isfinite(r) & (np.asarray(ds["snr"].values) >= min_snr)
+        if az is None:
+            az, rg = np.full(a.shape, np.nan), np.full(a.shape, np.nan)
+        if a.shape != az.shape:
+            continue  # another window grid: not comparable
+        take = ok & ~np.isfinite(az)
+        az[take], rg[take] = a[take] * scale, r[take] * scale
+    if az is None:
+        return None
+    az, rg = filled(az), filled(rg)
+    if az is None or rg is None:
+        return None
+    return az, rg

@@ -63,21 +63,27 @@ def offsets_complete(ctx) -> bool:
     return folder.is_dir() and not _pending(ctx, folder)
 
 
-def previous_pair_prior(scene, folder: Path, track: str, k: int):
-    """Prior of pair ``k`` from pair ``k - 1`` of the same track (if it was tracked), scaled by
-    the ratio of their durations; None for a track's first pair."""
+def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1, min_snr: float = 0.0):
+    """Prior of pair ``k`` from the pairs ``k - 1`` … ``k - depth`` of the same track that were
+    tracked (:func:`gfjax.pipeline.priors.prior_from_history`: per window its most recent
+    reliable rate, scaled to this pair's duration); None for a track's first pair."""
     import xarray as xr
 
-    from gfjax.pipeline.priors import prior_from_result
+    from gfjax.pipeline.priors import prior_from_history
 
-    path = pair_file(folder, track, k - 1)
-    if k == 0 or not path.is_file():
-        return None
-    with xr.open_dataset(path, engine="h5netcdf") as prev:
-        prev = prev.load()
     t0, t1 = scene.pair_times(track, k)
-    p0, p1 = scene.pair_times(track, k - 1)
-    return prior_from_result(prev, (t1 - t0) / (p1 - p0))
+    previous, scales = [], []
+    for j in range(k - 1, max(k - depth, 0) - 1, -1):
+        path = pair_file(folder, track, j)
+        if not path.is_file():
+            if j == k - 1:
+                return None  # the previous pair is not tracked (another rank / chunk): no prior
+            continue
+        with xr.open_dataset(path, engine="h5netcdf") as prev:
+            previous.append(prev[["azimuth_offset", "range_offset", "snr"]].load())
+        p0, p1 = scene.pair_times(track, j)
+        scales.append((t1 - t0) / (p1 - p0))
+    return prior_from_history(previous, scales, min_snr) if previous else None
 
 
 def tracking_mask(scene, track: str, shape: tuple[int, int], opts) -> np.ndarray:
@@ -268,7 +274,9 @@ def run_offsets(ctx) -> dict:
     for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5,
                          disable=not ctx.workers.is_root):
         ref, sec = scene.slc_pair(track, k)
-        prior = previous_pair_prior(scene, folder, track, k) if opts.pair_prior == "previous_pair" else None
+        prior = (previous_pair_prior(scene, folder, track, k, opts.prior_depth,
+                                     opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr)
+                 if opts.pair_prior == "previous_pair" else None)
         if opts.mask_buffer_m is not None:
             if track not in masks:
                 masks[track] = tracking_mask(scene, track, ref.shape, opts)

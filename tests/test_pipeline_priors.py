@@ -1,0 +1,54 @@
+"""A-priori offsets from a track's earlier pairs (gfjax.pipeline.priors.prior_from_history)."""
+import numpy as np
+import pytest
+import xarray as xr
+
+from gfjax.pipeline.priors import prior_from_history
+
+
+def offsets(az, rg, snr):
+    dims = ("azimuth", "range")
+    return xr.Dataset({"azimuth_offset": (dims, np.asarray(az, float)),
+                       "range_offset": (dims, np.asarray(rg, float)), "snr": (dims, np.asarray(snr, float))})
+
+
+def test_most_recent_reliable_window_wins_then_nearest_fill():
+    """Per window: the most recent pair where it was valid with SNR >= min_snr, scaled by that
+    pair's duration ratio; a false match (low SNR) of the last pair never becomes the prior;
+    windows no pair measured reliably take the nearest reliable value (3x3 median after)."""
+    shape = (5, 7)
+    nan = np.full(shape, np.nan)
+    last_rg = np.full(shape, 2.0)              # last pair: 2 px everywhere, but ...
+    last_snr = np.full(shape, 20.0)
+    last_snr[:, 4:] = 7.0                      # ... columns 4+ are weak (false matches)
+    older_rg = np.full(shape, 3.0)             # the pair before: 3 px, reliable, half the duration
+    older_rg[:, 6] = np.nan                    # column 6 never reliable
+    older_snr = np.full(shape, 30.0)
+    az, rg = prior_from_history([offsets(np.full(shape, 0.1), last_rg, last_snr),
+                                 offsets(np.full(shape, 0.2), older_rg, older_snr)],
+                                scales=[1.0, 2.0], min_snr=12.0)
+    np.testing.assert_allclose(rg[:, :3], 2.0)        # last pair, reliable
+    np.testing.assert_allclose(rg[:, 4:6], 6.0)       # older pair × 2, not the weak 2 px
+    np.testing.assert_allclose(rg[:, 6], 6.0)         # nearest reliable fill
+    np.testing.assert_allclose(az[:, :3], 0.1)
+    np.testing.assert_allclose(az[:, 4:], 0.4)
+    # oracle of the order rule on random data: the value is from the first reliable pair in order
+    rng = np.random.default_rng(3)
+    stack = [offsets(rng.normal(size=shape), rng.normal(size=shape), rng.uniform(0, 30, shape)) for _ in range(3)]
+    scales = [1.0, 0.5, 2.0]
+    expect = np.full(shape, np.nan)
+    for ds, s in zip(stack, scales):
+        ok = (ds.snr.values >= 12) & np.isnan(expect)
+        expect[ok] = ds.range_offset.values[ok] * s
+    from scipy import ndimage
+    idx = ndimage.distance_transform_edt(np.isnan(expect), return_distances=False, return_indices=True)
+    expect = ndimage.median_filter(expect[tuple(idx)], size=3, mode="nearest")
+    np.testing.assert_allclose(prior_from_history(stack, scales, 12.0)[1], expect)
+    assert prior_from_history([offsets(nan, nan, nan)], [1.0], 12.0) is None
+
+
+@pytest.mark.parametrize("depth", [0, -1])
+def test_prior_depth_validated(depth):
+    from gfjax.offsets import TrackingOptions
+    with pytest.raises(ValueError, match="prior_depth"):
+        TrackingOptions(prior_depth=depth)
