@@ -4,7 +4,8 @@ outlier filters applied to the whole grid afterwards (NumPy, outside ``jit``).
 Rejection reasons (int8 ``reason`` in the output; ``valid`` = reason == 0):
 0 ok · 1 window or search area past the image edge · 2 no data (NaN/inf/0) in the window or
 search area · 3 correlation maximum on the border of the search range (offset outside it, or
-no peak) · 4 SNR or peak below threshold · 5 local-median outlier · 6 a-priori offset missing.
+no peak) · 4 SNR or peak below threshold (and offset not consistent with the confidently kept
+neighbours', :func:`neighbour_consistent`) · 5 local-median outlier · 6 a-priori offset missing.
 """
 from __future__ import annotations
 
@@ -82,4 +83,32 @@ def median_outliers(azimuth: np.ndarray, range_: np.ndarray, size: int, max_devi
         thresh = np.maximum(max_deviation * 1.4826 * mad, min_deviation)
         bad = np.isfinite(comp) & (count >= min_neighbours) & (np.abs(comp - med) > thresh)
         out |= bad
+    return out
+
+
+def neighbour_consistent(azimuth: np.ndarray, range_: np.ndarray, strong: np.ndarray, size: int,
+                         max_deviation: float, min_neighbours: int) -> np.ndarray:
+    """Boolean grid: True where a window's offset lies within ``max_deviation`` px, on both axes,
+    of the median offset of the ``strong`` windows (e.g. SNR ≥ min_snr and not outliers) in the
+    ``size``×``size`` box around it (itself left out), with at least ``min_neighbours`` of them.
+
+    The spatial-consistency acceptance of weak peaks: a false peak lands anywhere in the search
+    range, so one that falls within ±``max_deviation`` of its confident neighbours' offset is
+    rare ((2·max_deviation)² / (2·search+1)² of the search area), while on real images many
+    right peaks have a low SNR (structured windows: coastlines, ridges, bright targets raise the
+    surface away from the peak). False where the offset is NaN or the neighbours are too few."""
+    out = np.zeros(azimuth.shape, bool)
+    if size <= 1 or not np.any(strong):
+        return out
+    half = size // 2
+    for comp in (azimuth, range_):
+        c = np.where(strong, comp, np.nan).astype(np.float64)
+        padded = np.pad(c, half, constant_values=np.nan)
+        win = sliding_window_view(padded, (size, size)).reshape(*comp.shape, size * size).copy()
+        win[..., (size * size) // 2] = np.nan                       # leave the window itself out
+        count = np.sum(np.isfinite(win), axis=-1)
+        med = nanmedian_rows(win)
+        with np.errstate(invalid="ignore"):
+            ok = (count >= min_neighbours) & (np.abs(comp - med) <= max_deviation)
+        out = ok if comp is azimuth else out & ok
     return out

@@ -176,6 +176,14 @@ def _apply_filters(out: dict, opts: TrackingOptions) -> None:
     bad = q.median_outliers(off[0], off[1], opts.median_filter_size, opts.median_max_deviation,
                             opts.median_min_deviation, opts.median_min_neighbours)
     reason[bad] = q.OUTLIER
+    for _ in range(opts.rescue_passes if opts.rescue_max_deviation > 0 else 0):
+        # weak peaks that agree with their kept neighbours (spatial consistency)
+        if not np.any(reason == q.LOW_QUALITY):
+            break
+        ok = q.neighbour_consistent(out["offset"][..., 0], out["offset"][..., 1], reason == q.OK,
+                                    opts.median_filter_size, opts.rescue_max_deviation,
+                                    opts.rescue_min_neighbours)
+        reason[(reason == q.LOW_QUALITY) & ok] = q.OK
     out["offset"][reason != q.OK] = np.nan
     out["cov"][reason != q.OK] = np.nan
 
