@@ -10,7 +10,9 @@ and image side (120 → 14,400 pixels, 240 → 57,600) it writes an MSBAS folder
 and gfjax twice (cold: empty JAX compilation cache; warm: the cache of the cold run), each as a
 separate process timed from start to exit, checks that the two agree (max |Δ| / max |v10| of
 the linear rates), prints a table and writes ``msbas_v10.json``. Every ratio names its baseline
-(MSBAS v10 built with OpenBLAS, OpenMP threads = all cores). Build v10: docs/msbas_v10_build.md.
+(MSBAS v10 built with OpenBLAS, OpenMP threads = all cores). CPU seconds (user + system) are
+recorded beside wall times: on a shared machine they are the steadier figure. Build v10:
+docs/msbas_v10_build.md.
 """
 from __future__ import annotations
 
@@ -84,13 +86,18 @@ def make_case(root: Path, dim: int, side: int, n_dates: int, seed: int = 0) -> P
     return header
 
 
-def timed(cmd, cwd: Path, env=None, timeout=3600) -> float:
+def timed(cmd, cwd: Path, env=None, timeout=3600) -> tuple[float, float]:
+    """(wall s, CPU s = user + system of the child) of one process."""
+    import resource
+
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd} failed in {cwd}: {proc.stdout[-1500:]}{proc.stderr[-1500:]}")
-    return wall
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def _rates_diff(a_dir: Path, b_dir: Path) -> float:
@@ -137,7 +144,8 @@ def main() -> None:
                     work = case / label
                     shutil.rmtree(work, ignore_errors=True)
                     work.mkdir()
-                    row[label] = timed([sys.executable, "-m", "gfjax.msbas", str(header)], work, env)
+                    row[label], row[label.replace("_s", "_cpu_s")] = timed(
+                        [sys.executable, "-m", "gfjax.msbas", str(header)], work, env)
                 (case / "gfjax_s.json").write_text(json.dumps(row))
             elif (case / "gfjax_s.json").is_file():
                 row.update(json.loads((case / "gfjax_s.json").read_text()))
@@ -145,14 +153,16 @@ def main() -> None:
                 work = case / "v10"
                 shutil.rmtree(work, ignore_errors=True)
                 shutil.copytree(case / "in", work)
-                row["v10_s"] = timed([args.v10, "header.txt"], work)
-                (case / "v10_s.json").write_text(json.dumps({"v10_s": row["v10_s"]}))
+                row["v10_s"], row["v10_cpu_s"] = timed([args.v10, "header.txt"], work)
+                (case / "v10_s.json").write_text(json.dumps({k: row[k] for k in ("v10_s", "v10_cpu_s")}))
             elif (case / "v10_s.json").is_file():
                 row.update(json.loads((case / "v10_s.json").read_text()))
             if "v10_s" in row and "gfjax_cold_s" in row:
                 row["speedup_cold_vs_v10"] = row["v10_s"] / row["gfjax_cold_s"]
                 row["speedup_warm_vs_v10"] = row["v10_s"] / row["gfjax_warm_s"]
                 row["max_rate_diff_rel"] = _rates_diff(case / "gfjax_warm_s", case / "v10")
+                if "v10_cpu_s" in row:
+                    row["cpu_ratio_cold_vs_v10"] = row["v10_cpu_s"] / row["gfjax_cold_cpu_s"]
             rows.append(row)
             print(json.dumps(row), flush=True)
     meta = dict(machine=platform.node(), cpus=os.cpu_count(), load_avg=os.getloadavg(),

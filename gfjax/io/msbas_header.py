@@ -277,9 +277,10 @@ def parse_header(path) -> Header:
     if not 0 <= radius <= 16:
         raise HeaderError(f"{where}: FORMAT interpolation radius must be in 0..16 (MSBAS v10), "
                           f"got {radius}")
-    cols, rows = _numbers(*get("FILE_SIZE"), "FILE_SIZE", 2, int)
+    vals, where = get("FILE_SIZE")
+    cols, rows = _numbers(vals, where, "FILE_SIZE", 2, int)
     if cols <= 0 or rows <= 0:
-        raise HeaderError(f"{get('FILE_SIZE')[1]}: FILE_SIZE must be positive, got {cols}, {rows}")
+        raise HeaderError(f"{where}: FILE_SIZE must be positive, got {cols}, {rows}")
     window = (0, cols - 1, 0, rows - 1)
     if "WINDOW_SIZE" in seen:
         vals, where = get("WINDOW_SIZE")
@@ -294,7 +295,8 @@ def parse_header(path) -> Header:
             window = (c0, c1, r0, r1)
     calibration, boxes, zhalf = "none", [], (0, 0)
     if "C_FLAG" in seen:
-        calibration, boxes, zhalf = _c_flag(*get("C_FLAG"), window)
+        vals, where = get("C_FLAG")
+        calibration, boxes, zhalf = _c_flag(vals, where, window)
     order, lam, r_flag = 0, 0.0, 0
     if "R_FLAG" in seen:
         vals, where = get("R_FLAG")
@@ -310,9 +312,10 @@ def parse_header(path) -> Header:
                               f"k - 1), got {', '.join(vals)}")
     d_flag = 0
     if "D_FLAG" in seen:
-        d_flag = _numbers(*get("D_FLAG"), "D_FLAG", 1, int)[0]
+        vals, where = get("D_FLAG")
+        d_flag = _numbers(vals, where, "D_FLAG", 1, int)[0]
         if d_flag not in (0, 1):
-            raise HeaderError(f"{get('D_FLAG')[1]}: D_FLAG must be 0 or 1, got {d_flag}")
+            raise HeaderError(f"{where}: D_FLAG must be 0 or 1, got {d_flag}")
     gradient_files: list = []
     if "DD_NSEW_FILES" in seen:
         vals, where = get("DD_NSEW_FILES")
@@ -334,10 +337,10 @@ def parse_header(path) -> Header:
                      "either; slopes come from DD_NSEW_FILES)")
     min_cov = 0.0
     if "MC_FLAG" in seen:
-        min_cov = _numbers(*get("MC_FLAG"), "MC_FLAG", 1)[0]
+        vals, where = get("MC_FLAG")
+        min_cov = _numbers(vals, where, "MC_FLAG", 1)[0]
         if not 0 <= min_cov <= 1:
-            raise HeaderError(f"{get('MC_FLAG')[1]}: MC_FLAG must be a fraction in [0, 1], "
-                              f"got {min_cov}")
+            raise HeaderError(f"{where}: MC_FLAG must be a fraction in [0, 1], got {min_cov}")
     return Header(path, (cols, rows), window, calibration, boxes, order, lam, gradient_files,
                   min_cov, sets, format=2, interp_radius=radius, d_flag=d_flag, dem_file=dem_file,
                   zscore_half=zhalf, r_flag=r_flag, notes=notes)

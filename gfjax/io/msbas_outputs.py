@@ -31,16 +31,19 @@ class AtomicOutputs:
         return self
 
     def path(self, name: str) -> Path:
+        assert self.tmp is not None, "use AtomicOutputs as a context manager"
         self.names.append(name)
         return self.tmp / name
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        tmp = self.tmp
+        assert tmp is not None
         try:
             if exc_type is None:
                 for name in self.names:
-                    os.replace(self.tmp / name, self.final_dir / name)
+                    os.replace(tmp / name, self.final_dir / name)
         finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class TifWriter:

@@ -96,9 +96,9 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
     removed = cov < hdr.min_coverage
     for j in np.flatnonzero(removed):
         note(f"removed {names[j]} ({entries[j].path}): coverage {cov[j]:.6f} < MC_FLAG {hdr.min_coverage}")
-    c_flag, centres, half = {"none": 0, "mean": 10, "boxes": len(hdr.boxes), "zscore": 100}[
-        hdr.calibration], [(c - win[0], r - win[2]) for c, r, _, _ in hdr.boxes], \
-        (hdr.boxes[0][2], hdr.boxes[0][3]) if hdr.boxes else (0, 0)
+    c_flag = {"none": 0, "mean": 10, "boxes": len(hdr.boxes), "zscore": 100}[hdr.calibration]
+    centres = [(c - win[0], r - win[2]) for c, r, _, _ in hdr.boxes]       # window pixels
+    half = (hdr.boxes[0][2], hdr.boxes[0][3]) if hdr.boxes else (0, 0)
     offsets = _offsets(maps, mean, c_flag, centres, half)
     removed |= ~np.isfinite(offsets) & ~removed
     mask = v10.zscore_mask(maps[~removed], mean[~removed], std[~removed], pixel_ok, slopes)
@@ -200,7 +200,8 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
 
 
 def _offsets(maps, mean, c_flag, centres, half):
-    if c_flag in (0,):
+    """Calibration offset per map (v10 Interferogram::Calibrate); NaN: no valid reference pixel."""
+    if c_flag == 0:
         return np.zeros(maps.shape[0])
     if 0 < c_flag < 10:
         return v10.box_offsets(maps, centres, *half)
