@@ -141,7 +141,7 @@ def load_autorift_scene(folder) -> MsbasScene:
     a DEM adds surface-parallel flow). Grid: ``grid.yaml`` / ``dem.tif`` in the folder, else the
     first product's; products on another grid are warped onto it, their velocities rotated
     into its east/north."""
-    from ..sim.acquisitions import decimal_year
+    from ..core.time import decimal_year
     from .autorift import read_autorift
     from .netcdf import grid_from_dataset
     from .stack_rasters import load_grid

@@ -65,7 +65,7 @@ TIME_ENCODING = dict(units="seconds since 1970-01-01 00:00:00", calendar="prolep
 
 
 def _datetimes(decimal_years) -> np.ndarray:
-    from ..sim.acquisitions import datetime_from_decimal_year
+    from ..core.time import datetime_from_decimal_year
 
     return datetime_from_decimal_year(np.asarray(decimal_years, np.float64))
 

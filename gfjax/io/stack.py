@@ -79,7 +79,7 @@ class StackTrack:
 
     @cached_property
     def decimal_years(self) -> np.ndarray:
-        from ..sim.acquisitions import decimal_year
+        from ..core.time import decimal_year
 
         return decimal_year(self.times)
 

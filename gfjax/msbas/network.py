@@ -15,33 +15,16 @@ Times here are float64: decimal years need ~1e-9 resolution to distinguish acqui
 """
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 
 import numpy as np
 
-
-def decimal_year(when: _dt.datetime) -> float:
-    """MSBAS decimal year ``y + (DOY - 1 + seconds_of_day/86400) / days_in_year``."""
-    start = _dt.datetime(when.year, 1, 1)
-    days = (_dt.datetime(when.year + 1, 1, 1) - start).days
-    doy0 = (when.date() - start.date()).days
-    sec = when.hour * 3600 + when.minute * 60 + when.second + when.microsecond * 1e-6
-    return when.year + (doy0 + sec / 86400.0) / days
-
-
-def datetime_from_decimal_year(t: float) -> _dt.datetime:
-    """Inverse of :func:`decimal_year`, rounded to the second."""
-    year = int(np.floor(t))
-    start = _dt.datetime(year, 1, 1)
-    days = (_dt.datetime(year + 1, 1, 1) - start).days
-    seconds = round((t - year) * days * 86400.0)
-    return start + _dt.timedelta(seconds=seconds)
+from gfjax.core.time import datetime_from_decimal_year, decimal_year  # noqa: F401  (decimal_year re-exported)
 
 
 def epoch_label(t: float) -> str:
     """``YYYYMMDDTHHMMSS`` of a decimal year, as in MSBAS output names."""
-    return datetime_from_decimal_year(t).strftime("%Y%m%dT%H%M%S")
+    return datetime_from_decimal_year(t).item().strftime("%Y%m%dT%H%M%S")
 
 
 class NetworkError(ValueError):

@@ -13,7 +13,7 @@ def write_msbas_folder(folder: Path, stack: xr.Dataset, sets: list[dict], grid, 
     """Export ``stack`` (the geocode stage's map stack) with its ``sets`` (track, kind, heading,
     incidence) to ``folder``; Tikhonov order and λ from ``msbas_opts``. Returns header.txt."""
     from gfjax.io.msbas_export import MsbasSet, export_msbas
-    from gfjax.sim.acquisitions import datetime_from_decimal_year
+    from gfjax.core.time import datetime_from_decimal_year
 
     out = []
     for i, s in enumerate(sets):

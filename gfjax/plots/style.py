@@ -76,7 +76,7 @@ def has_data(values) -> bool:
 
 def to_datetime(decimal_years) -> np.ndarray:
     """MSBAS decimal years → ``datetime64[s]`` (for date axes and labels)."""
-    from ..sim.acquisitions import datetime_from_decimal_year
+    from ..core.time import datetime_from_decimal_year
 
     return datetime_from_decimal_year(np.asarray(decimal_years, np.float64))
 

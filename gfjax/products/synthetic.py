@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from gfjax.sim.acquisitions import datetime_from_decimal_year
+from gfjax.core.time import datetime_from_decimal_year
 
 COMPONENTS_4D = ("north", "east", "up_spf", "up_nspf")
 

@@ -101,7 +101,7 @@ def _components(ds: xr.Dataset | None, prefix: str) -> list[tuple[str, str, str]
 
 
 def _to_ms(decimal_years) -> list[float]:
-    from ..sim.acquisitions import datetime_from_decimal_year
+    from ..core.time import datetime_from_decimal_year
 
     when = datetime_from_decimal_year(np.asarray(decimal_years, np.float64))
     return (when.astype("datetime64[ms]").astype(np.int64)).astype(np.float64).tolist()

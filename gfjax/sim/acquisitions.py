@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gfjax.core.time import datetime_from_decimal_year, decimal_year  # noqa: F401  (re-exported)
+
 @dataclass(frozen=True)
 class TrackCalendar:
     """Published facts of one Sentinel-1 track over Muldrow (science.md Table 1)."""
@@ -82,24 +84,3 @@ def acquisition_times(name: str) -> np.ndarray:
     cal = CALENDARS[name]
     h, m, s = (int(v) for v in cal.time_of_day.split(":"))
     return acquisition_dates(name).astype("datetime64[s]") + np.timedelta64(3600 * h + 60 * m + s, "s")
-
-
-def decimal_year(times) -> np.ndarray:
-    """MSBAS decimal year of ``datetime64`` times: ``y + (DOY − 1 + sec_of_day/86400) / days_in_year``."""
-    t = np.asarray(times, dtype="datetime64[s]")
-    year = t.astype("datetime64[Y]")
-    y = year.astype(int) + 1970
-    day0 = year.astype("datetime64[D]")
-    days = (t.astype("datetime64[D]") - day0).astype(np.float64)
-    sec = (t - t.astype("datetime64[D]")).astype(np.float64)
-    ndays = ((year + 1).astype("datetime64[D]") - day0).astype(np.float64)
-    return y + (days + sec / 86400.0) / ndays
-
-
-def datetime_from_decimal_year(t: float | np.ndarray) -> np.ndarray:
-    """Inverse of :func:`decimal_year`, rounded to the second (``datetime64[s]``)."""
-    t = np.asarray(t, dtype=np.float64)
-    y = np.floor(t).astype(np.int64)
-    start = (y - 1970).astype("datetime64[Y]").astype("datetime64[s]")
-    ndays = ((y - 1969).astype("datetime64[Y]").astype("datetime64[s]") - start).astype(np.float64)
-    return start + np.round((t - y) * ndays).astype("timedelta64[s]")

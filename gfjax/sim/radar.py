@@ -22,7 +22,7 @@ import numpy as np
 from scipy.ndimage import map_coordinates
 
 from gfjax.geometry.grid import MapGrid
-from gfjax.sim.acquisitions import decimal_year
+from gfjax.core.time import decimal_year
 
 AZIMUTH_SPACING_M = 14.9
 RANGE_SPACING_M = 2.3

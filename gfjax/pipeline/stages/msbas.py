@@ -13,7 +13,7 @@ from gfjax.pipeline.provenance import netcdf_provenance_attrs, provenance
 from gfjax.pipeline.stage import REGISTRY, Stage, StageError
 from gfjax.pipeline.stages.geocode import maps_path
 from gfjax.pipeline.stages.offsets import write_dataset_atomic
-from gfjax.sim.acquisitions import datetime_from_decimal_year
+from gfjax.core.time import datetime_from_decimal_year
 
 log = logging.getLogger("gfjax")
 
