@@ -15,7 +15,7 @@ from typing import Any, List, Optional
 
 from gfjax.msbas.options import MsbasOptions
 from gfjax.offsets.options import TrackingOptions
-from gfjax.sim.spec import SceneSpec
+from gfjax.core.scene_spec import SceneSpec
 
 
 def mutable_schema(cls: type) -> type:

@@ -33,7 +33,7 @@ from gfjax.sim.flow import IceFlow, SurgeModel
 from gfjax.sim.flowline import Flowline, muldrow_flowline
 from gfjax.sim.outline import load_outline_rings, packaged_outline_path
 from gfjax.sim.radar import Track
-from gfjax.sim.spec import SceneSpec
+from gfjax.core.scene_spec import SceneSpec
 from gfjax.sim.terrain import STEEP_LENGTH_M, GlacierFields, glacier_fields
 
 
