@@ -32,14 +32,14 @@ class V10Error(ValueError):
 
 def set_vector(kind: int, heading: float, incidence: float) -> np.ndarray:
     """(north, east, up) projection vector of a constant-geometry set, v10's way."""
-    # v10 keeps angles and vectors in float32 (Set.h); the trigonometry is in double
-    h = float(np.float32(heading)) * V10_PI / 180.0
-    i = float(np.float32(incidence)) * V10_PI / 180.0
-    if kind == 0:
-        v = [np.sin(h) * np.sin(i), -np.cos(h) * np.sin(i), np.cos(i)]
-    else:
-        v = [np.cos(h), np.sin(h), 0.0]
-    return np.array(v, np.float32).astype(np.float64)
+    from gfjax.geometry.projection import projection_vectors
+
+    # v10 keeps angles and vectors in float32 (Set.h), converts degrees with its own π
+    # (3.1415926) and computes the trigonometry in double: same formula as gfjax's geometry
+    scale = V10_PI / np.pi
+    rng, azi = projection_vectors(float(np.float32(heading)) * scale,
+                                  float(np.float32(incidence)) * scale)
+    return np.asarray(rng if kind == 0 else azi, np.float32).astype(np.float64)
 
 
 def pixel_vectors(kind: int, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
