@@ -6,17 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gfjax.geometry.projection import projection_vectors
 from gfjax.msbas.network import build_network
 
 
 def projection(heading_deg: float, incidence_deg: float, kind: str) -> np.ndarray:
-    """(north, east, up) projection of range (LOS, toward satellite) or azimuth (along track)."""
-    h, t = np.deg2rad(heading_deg), np.deg2rad(incidence_deg)
-    if kind == "range":
-        return np.array([np.sin(h) * np.sin(t), -np.cos(h) * np.sin(t), np.cos(t)])
-    if kind == "azimuth":
-        return np.array([np.cos(h), np.sin(h), 0.0])
-    raise ValueError(f"kind must be 'range' or 'azimuth', got {kind!r}")
+    """(north, east, up) projection of range (LOS, toward satellite) or azimuth (along track):
+    one of :func:`gfjax.geometry.projection.projection_vectors`."""
+    if kind not in ("range", "azimuth"):
+        raise ValueError(f"kind must be 'range' or 'azimuth', got {kind!r}")
+    return projection_vectors(heading_deg, incidence_deg)[0 if kind == "range" else 1].astype(np.float64)
 
 
 @dataclass
