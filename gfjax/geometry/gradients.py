@@ -65,3 +65,11 @@ def _fill_one_sided(h, deriv, spacing, axis):
         bwd[:, 1:] = diff
     alt = np.where(np.isfinite(fwd), fwd, bwd)
     return np.where(bad, alt, deriv)
+
+
+def dem_gradient(dem: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """(∂h/∂N, ∂h/∂E) float32 of a north-up DEM (row 0 north), plain central differences, m/m (no
+    smoothing or slope cap, unlike :func:`surface_gradients`): the simulator's and a stack's
+    ``dem_gradient``."""
+    d_row, d_col = np.gradient(dem.astype(np.float64), spacing)
+    return (-d_row).astype(np.float32), d_col.astype(np.float32)

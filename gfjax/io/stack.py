@@ -109,7 +109,7 @@ class StackScene:
     @cached_property
     def dem_gradient(self) -> tuple[np.ndarray, np.ndarray]:
         """(∂h/∂N, ∂h/∂E), m/m, central differences of the DEM."""
-        from ..sim.terrain import dem_gradient
+        from ..geometry.gradients import dem_gradient
 
         return dem_gradient(self.dem, self.grid.spacing)
 

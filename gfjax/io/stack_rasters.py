@@ -92,8 +92,7 @@ def load_ice(root: Path, grid: MapGrid):
         mask = np.isfinite(m) & (m > 0.5)
         outline, holes = None, []
     elif (root / "ice_outline.geojson").is_file():
-        from ..sim.outline import load_outline_rings
-        from ..sim.terrain import rasterize_polygon
+        from ..geometry.outline import load_outline_rings, rasterize_polygon
 
         path = root / "ice_outline.geojson"
         outline, holes, epsg = load_outline_rings(path)
@@ -111,7 +110,7 @@ def load_flowline(root: Path):
     path = root / "flowline.geojson"
     if not path.is_file():
         return None
-    from ..sim.flowline import Flowline
+    from ..geometry.flowline import Flowline
 
     doc = json.loads(path.read_text())
     geom = doc.get("features", [doc])[0] if doc.get("type") == "FeatureCollection" else doc

@@ -10,12 +10,10 @@ terminus. A smoothing parametric spline through them is resampled every ``step_m
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 from scipy.interpolate import splev, splprep
-from scipy.spatial import cKDTree
+
+from gfjax.geometry.flowline import Flowline
 
 # (easting, northing) km, head → terminus.
 CONTROL_POINTS_KM = np.array([
@@ -26,51 +24,6 @@ CONTROL_POINTS_KM = np.array([
     (630.00, 7018.15), (631.75, 7019.10), (633.10, 7020.45), (632.70, 7022.40), (631.15, 7023.70),
     (629.90, 7025.35), (629.55, 7027.30), (629.20, 7029.30), (627.75, 7030.75), (626.60, 7032.40),
 ])
-
-
-@dataclass(frozen=True)
-class Flowline:
-    """Flowline samples ``x``, ``y`` (m, EPSG:32605) and ``distance_m`` from the head (m)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    distance_m: np.ndarray
-
-    @property
-    def length_m(self) -> float:
-        return float(self.distance_m[-1])
-
-    @cached_property
-    def tangent(self) -> tuple[np.ndarray, np.ndarray]:
-        """Unit flow direction (north, east) at each sample, pointing toward the terminus."""
-        tn = np.gradient(self.y, self.distance_m)
-        te = np.gradient(self.x, self.distance_m)
-        norm = np.hypot(tn, te)
-        return tn / norm, te / norm
-
-    def sample(self, distance_m) -> tuple[np.ndarray, np.ndarray]:
-        """(x, y) m at the given distances from the head (clipped to the flowline)."""
-        d = np.clip(np.asarray(distance_m, dtype=np.float64), 0.0, self.length_m)
-        return np.interp(d, self.distance_m, self.x), np.interp(d, self.distance_m, self.y)
-
-    def direction(self, distance_m) -> tuple[np.ndarray, np.ndarray]:
-        """Unit flow direction (north, east) at the given distances (interpolated, renormalised)."""
-        tn, te = self.tangent
-        n = np.interp(distance_m, self.distance_m, tn)
-        e = np.interp(distance_m, self.distance_m, te)
-        norm = np.hypot(n, e)
-        return n / norm, e / norm
-
-    @cached_property
-    def _tree(self) -> cKDTree:
-        return cKDTree(np.column_stack([self.x, self.y]))
-
-    def project(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest flowline point of map points: (distance along flowline m, distance to it m)."""
-        x = np.asarray(x, dtype=np.float64)
-        pts = np.column_stack([x.ravel(), np.asarray(y, dtype=np.float64).ravel()])
-        dist, idx = self._tree.query(pts)
-        return self.distance_m[idx].reshape(x.shape), dist.reshape(x.shape)
 
 
 def muldrow_flowline(step_m: float = 10.0, smoothing_km2: float = 0.15) -> Flowline:

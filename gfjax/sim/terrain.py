@@ -13,28 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.path import Path as MplPath
 import scipy.sparse as sp
 from scipy.ndimage import distance_transform_edt, gaussian_filter, map_coordinates
 from scipy.sparse.linalg import spsolve
 
+from gfjax.geometry.flowline import Flowline
+from gfjax.geometry.gradients import dem_gradient
 from gfjax.geometry.grid import MapGrid
-from gfjax.sim.flowline import Flowline
+from gfjax.geometry.outline import rasterize_polygon
 
 HEAD_ELEVATION_M = 6100.0
 RESERVOIR_ELEVATION_M = 2000.0
 TERMINUS_ELEVATION_M = 800.0
 STEEP_LENGTH_M = 15000.0  # head → base of the icefall (top of the surge reservoir)
-
-
-def rasterize_polygon(grid: MapGrid, exterior: np.ndarray, holes: list[np.ndarray]) -> np.ndarray:
-    """Boolean (ny, nx) mask of cell centres inside ``exterior`` and outside every hole."""
-    x, y = grid.meshgrid()
-    pts = np.column_stack([x.ravel(), y.ravel()])
-    inside = MplPath(exterior).contains_points(pts)
-    for hole in holes:
-        inside &= ~MplPath(hole).contains_points(pts)
-    return inside.reshape(grid.shape)
 
 
 def harmonic_along(grid: MapGrid, flowline: Flowline, solve_spacing_m: float = 400.0) -> np.ndarray:
@@ -100,12 +91,6 @@ class GlacierFields:
     dem: np.ndarray  # m
     grad_north: np.ndarray  # ∂h/∂N, m/m
     grad_east: np.ndarray  # ∂h/∂E, m/m
-
-
-def dem_gradient(dem: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """(∂h/∂N, ∂h/∂E) of a north-up DEM (row 0 north), central differences, m/m."""
-    d_row, d_col = np.gradient(dem.astype(np.float64), spacing)
-    return (-d_row).astype(np.float32), d_col.astype(np.float32)
 
 
 def glacier_fields(grid: MapGrid, exterior: np.ndarray, holes: list[np.ndarray], flowline: Flowline,
