@@ -9,13 +9,14 @@ import datetime as _dt
 from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 
 
 @overload
 def decimal_year(times: _dt.datetime) -> float: ...
 @overload
-def decimal_year(times: object) -> np.ndarray: ...
-def decimal_year(times):
+def decimal_year(times: npt.ArrayLike) -> np.ndarray: ...
+def decimal_year(times: _dt.datetime | npt.ArrayLike) -> float | np.ndarray:
     """MSBAS decimal year of ``datetime64`` times (any shape; float64 array) or of one
     ``datetime.datetime`` (float). Resolution: the microsecond."""
     if isinstance(times, _dt.datetime):
@@ -33,7 +34,7 @@ def decimal_year(times):
     return y + (days + sec / 86400.0) / ndays
 
 
-def datetime_from_decimal_year(t) -> np.ndarray:
+def datetime_from_decimal_year(t: npt.ArrayLike) -> np.ndarray:
     """Inverse of :func:`decimal_year`, rounded to the second (``datetime64[s]``, the shape of
     ``t``; ``.item()`` of a scalar is a ``datetime.datetime``)."""
     t = np.asarray(t, dtype=np.float64)
