@@ -62,13 +62,12 @@ def stack_metrics(scene) -> dict:
 
 
 def run_scene(ctx) -> dict:
-    from gfjax.sim import write_reference_product
-
     scene = ctx.scene
     atomic_write_text(ctx.path("scene", "acquisitions.csv"), acquisitions_csv(scene))
     atomic_write_text(ctx.path("scene", "pairs.csv"), pairs_csv(scene))
     if not has_truth(scene):
         return stack_metrics(scene)
+    from gfjax.sim import write_reference_product  # a simulation: the simulator is loaded
     from gfjax.sim.reference import reference_span
 
     references = {}
