@@ -101,26 +101,17 @@ class Workers:
         return obj if self.comm is None else self.comm.bcast(obj, root=0)
 
     def allreduce(self, values, op: str = "sum") -> np.ndarray:
-        """Element-wise ``op`` ("sum" | "max" | "min") of ``values`` over all ranks, inside
-        ``jit`` through mpi4jax (dtype kept: float64 and int64 run under ``jax.enable_x64``);
-        ``values`` as an array with one process."""
-        arr = np.asarray(values)
+        """Element-wise ``op`` ("sum" | "max" | "min") of host ``values`` over all ranks: the one
+        MPI reduction of host numbers (mpi4py ``Allreduce`` on NumPy buffers, dtype kept; no jit,
+        so no JAX x64 context is involved); ``values`` as an array with one process."""
         if self.comm is None or self.size == 1:
-            return arr
-        import jax
-        import jax.numpy as jnp
-        import mpi4jax
+            return np.asarray(values)
+        arr = np.array(values, order="C")  # a C-contiguous copy, any shape (0-d included)
         from mpi4py import MPI
 
         mpi_op = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]
-        comm = self.comm
-        # compiled afresh inside one enable_x64 context (see gfjax.msbas.api.map_pixels: reusing
-        # a function jitted in another x64 context deadlocked with jax 0.10.2)
-        with jax.enable_x64(arr.dtype.itemsize == 8):
-            out = jax.jit(lambda x: mpi4jax.allreduce(x, op=mpi_op, comm=comm))(jnp.asarray(arr))
-            out = np.asarray(out)
-        if out.dtype != arr.dtype:
-            raise TypeError(f"allreduce: {arr.dtype} values came back as {out.dtype}")
+        out = np.empty_like(arr)
+        self.comm.Allreduce(arr, out, op=mpi_op)
         return out
 
 

@@ -37,3 +37,5 @@ def test_workers_allreduce_keeps_dtype(dtype):
     assert total.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(total, np.array([size * (size + 1) // 2, size * x[1], -size * (size - 1) // 2], dtype))
     np.testing.assert_array_equal(w.allreduce(x, "max"), np.array([size, x[1], 0], dtype))
+    scalar = w.allreduce(np.array(rank + 1, dtype), "sum")
+    assert scalar.shape == () and scalar.dtype == np.dtype(dtype) and scalar == size * (size + 1) // 2
