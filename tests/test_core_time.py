@@ -2,6 +2,7 @@
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from gfjax.core.time import datetime_from_decimal_year, decimal_year
 
@@ -28,3 +29,20 @@ def test_microseconds_are_kept():
     when = dt.datetime(2018, 5, 4, 3, 2, 1, 500000)
     assert decimal_year(when) == 2018 + (123 + (3 * 3600 + 2 * 60 + 1 + 0.5) / 86400) / 365
     assert decimal_year(np.datetime64(when)) == decimal_year(when)
+
+
+def test_parse_time_reads_iso_and_compact_forms_alike():
+    from gfjax.core.time import parse_time
+
+    want = np.datetime64("2022-10-16T01:50:44", "s")
+    for text in ("2022-10-16T01:50:44", "20221016T015044", "20221016T01:50:44.577283", "2022-10-16T01:50:44Z",
+                 " 2022-10-16 01:50:44 ", b"2022-10-16T01:50:44"):
+        assert parse_time(text) == want, text
+    assert parse_time("20221016", "D") == np.datetime64("2022-10-16")  # not the year 20221016 NumPy reads
+    assert parse_time("2022-10-16T01:50:44.577283", "ns") == np.datetime64("2022-10-16T01:50:44.577283", "ns")
+    assert parse_time("2022-10-16T01:50") == np.datetime64("2022-10-16T01:50", "s")  # other ISO forms: NumPy
+    for bad in ("2022-02-30", "20220230", "2022-10-16T25:00:00", "abc"):
+        with pytest.raises(ValueError):
+            parse_time(bad)
+    with pytest.raises(ValueError, match="not a time"):
+        parse_time("2022-10-16T01:50", strict=True)

@@ -6,6 +6,7 @@ exactly as MSBAS v10 writes epochs. Times are float64: a float32 year resolves o
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from typing import overload
 
 import numpy as np
@@ -42,3 +43,27 @@ def datetime_from_decimal_year(t: npt.ArrayLike) -> np.ndarray:
     start = (y - 1970).astype("datetime64[Y]").astype("datetime64[s]")
     ndays = ((y - 1969).astype("datetime64[Y]").astype("datetime64[s]") - start).astype(np.float64)
     return start + np.round((t - y) * ndays).astype("timedelta64[s]")
+
+
+# YYYY-MM-DD or YYYYMMDD, then optionally T (or space, underscore) and hh:mm:ss or hhmmss with a
+# fraction, then optionally Z (UTC)
+TIME_PATTERN = re.compile(r"(\d{4})-?(\d\d)-?(\d\d)(?:[T _](\d\d):?(\d\d):?(\d\d)(\.\d*)?)?Z?")
+
+
+def parse_time(text: str | bytes, unit: str = "s", strict: bool = False) -> np.datetime64:
+    """UTC time text → ``datetime64[unit]``: ``YYYY-MM-DD`` or ``YYYYMMDD``, optionally followed
+    by ``T``, a space or ``_`` and ``hh:mm:ss`` or ``hhmmss`` with an optional fraction (9 digits
+    at most are kept), optionally ``Z``. Unless ``strict``, other ISO 8601 forms NumPy reads
+    (``2020-01-01T12:00``, a UTC offset …) are read by NumPy. A coarser ``unit`` truncates.
+    ``ValueError`` (the caller names the file and field) if the text is not such a time."""
+    s = (text.decode() if isinstance(text, bytes) else str(text)).strip()
+    m = TIME_PATTERN.fullmatch(s)
+    if m is None:
+        if strict:
+            raise ValueError(f"not a time YYYY-MM-DD[Thh:mm:ss[.f]] or YYYYMMDD[Thhmmss[.f]]: {text!r}")
+        return np.datetime64(s.rstrip("Z"), unit)
+    y, mo, d, hh, mm, ss, frac = m.groups()
+    iso = f"{y}-{mo}-{d}"
+    if hh is not None:
+        iso += f"T{hh}:{mm}:{ss}{frac[:10] if frac and len(frac) > 1 else ''}"
+    return np.datetime64(iso, unit)

@@ -23,30 +23,26 @@ project :class:`~gfjax.geometry.grid.MapGrid` and ``vx``/``vy`` are rotated into
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from ..core.time import TIME_PATTERN, parse_time
 from ..geometry.grid import MapGrid
 from .itslive import grid_velocity, reproject_to_grid
 from .netcdf import attach_grid
 
 DATE_KEYS = ("acquisition_date_img1", "acquisition_date_img2", "date_center")
-_DATE = re.compile(r"^(\d{4})-?(\d\d)-?(\d\d)(?:T(\d\d):?(\d\d):?(\d\d)(\.\d*)?)?$")
 
 
 def parse_autorift_date(text, where: str) -> np.datetime64:
-    """``20221016T01:50:44.577283`` / ``20221016T015044`` / ISO / ``20221016`` → datetime64[ns]."""
-    m = _DATE.match(str(text).strip())
-    if not m:
+    """``20221016T01:50:44.577283`` / ``20221016T015044`` / ISO / ``20221016`` → datetime64[ns]
+    (:func:`gfjax.core.time.parse_time`)."""
+    if not TIME_PATTERN.fullmatch(str(text).strip()):
         raise ValueError(f"{where}: expected a date YYYYMMDDTHH:MM:SS[.ffffff], got {text!r}")
-    y, mo, d, hh, mm, ss, frac = m.groups()
-    frac = frac[:10] if frac and len(frac) > 1 else ""            # datetime64[ns]: 9 digits at most
-    iso = f"{y}-{mo}-{d}T{hh or '00'}:{mm or '00'}:{ss or '00'}{frac}"
     try:
-        return np.datetime64(iso, "ns")
+        return parse_time(text, "ns", strict=True)
     except ValueError:
         raise ValueError(f"{where}: not a valid date {text!r}") from None
 

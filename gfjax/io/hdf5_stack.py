@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.time import parse_time
+
 FORMAT = "gfjax-slc-stack"
 LAYOUTS = ("cube", "per_date")
 
@@ -42,14 +44,10 @@ def _dates(values, where: str) -> np.ndarray:
     for v in np.ravel(values):
         text = v.decode() if isinstance(v, bytes) else str(v)
         try:
-            d = np.datetime64(text.rstrip("Z"), "s")
+            d = parse_time(text, "s")
         except ValueError:
-            try:
-                d = np.datetime64(f"{text[:4]}-{text[4:6]}-{text[6:8]}"
-                                  + (f"T{text[9:11]}:{text[11:13]}:{text[13:15]}" if len(text) > 8 else ""), "s")
-            except ValueError:
-                raise SlcStackError(f"{where}: date {text!r} is not YYYY-MM-DD[THH:MM:SS] or "
-                                    f"YYYYMMDD[THHMMSS]") from None
+            raise SlcStackError(f"{where}: date {text!r} is not YYYY-MM-DD[THH:MM:SS] or "
+                                f"YYYYMMDD[THHMMSS]") from None
         if np.isnat(d):
             raise SlcStackError(f"{where}: date {text!r} is not a valid date")
         out.append(d)

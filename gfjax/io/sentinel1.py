@@ -26,6 +26,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from ..core.time import parse_time
+
 SPEED_OF_LIGHT = 299_792_458.0
 ORBIT_OFFSET = {"S1A": 73, "S1B": 27}
 _ANNOTATION = re.compile(r"^annotation/(s1[abcd])-(iw\d|ew\d|s\d|wv\d)-slc-(vv|vh|hh|hv)-.*\.xml$")
@@ -178,7 +180,7 @@ def _time(text: str, field: str, where: str) -> np.datetime64:
         raise Sentinel1Error(f"{where}: field {field} must be a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff], "
                              f"got {text!r}")
     try:
-        return np.datetime64(text.strip().rstrip("Z"), "ns")
+        return parse_time(text, "ns", strict=True)
     except ValueError:
         raise Sentinel1Error(f"{where}: field {field} is not a valid time: {text!r}") from None
 

@@ -30,6 +30,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.time import parse_time
+
 _DATE_IN_NAME = re.compile(r"^(\d{8})(?:T(\d{6}))?")
 
 
@@ -74,7 +76,7 @@ def date_from_name(path) -> np.datetime64 | None:
         return None
     s = m.group(1)
     try:
-        return np.datetime64(f"{s[:4]}-{s[4:6]}-{s[6:]}", "D")
+        return parse_time(s, "D", strict=True)
     except ValueError:
         raise ValueError(f"{path}: file name starts with {s!r}, which is not a date YYYYMMDD") from None
 
@@ -148,7 +150,7 @@ def _tag_time(path, tags: dict, what: str = "GeoTIFF tag", named=None) -> np.dat
         text = tags["ACQUISITION_TIME"]
         text = text.decode() if isinstance(text, bytes) else str(text)
         try:
-            return np.datetime64(text.strip().rstrip("Z"), "s")
+            return parse_time(text, "s")
         except ValueError:
             raise ValueError(f"{path}: {what} 'ACQUISITION_TIME': expected ISO 8601 "
                              f"(YYYY-MM-DDThh:mm:ss), got {text!r}") from None
