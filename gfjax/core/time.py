@@ -61,9 +61,9 @@ def parse_time(text: str | bytes, unit: str = "s", strict: bool = False) -> np.d
     if m is None:
         if strict:
             raise ValueError(f"not a time YYYY-MM-DD[Thh:mm:ss[.f]] or YYYYMMDD[Thhmmss[.f]]: {text!r}")
-        return np.datetime64(s.rstrip("Z"), unit)
+        return np.datetime64(s.rstrip("Z"), unit)  # type: ignore[call-overload]  # unit: any NumPy unit
     y, mo, d, hh, mm, ss, frac = m.groups()
     iso = f"{y}-{mo}-{d}"
     if hh is not None:
         iso += f"T{hh}:{mm}:{ss}{frac[:10] if frac and len(frac) > 1 else ''}"
-    return np.datetime64(iso, unit)
+    return np.datetime64(iso, unit)  # type: ignore[call-overload]
