@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.time import parse_time
+
 SEARCH_HOST = "cmr.earthdata.nasa.gov"       # asf_search queries NASA CMR
 PLATFORMS = {"sentinel-1": "SENTINEL-1", "s1": "SENTINEL-1", "sentinel-1a": "SENTINEL-1A",
              "s1a": "SENTINEL-1A", "sentinel-1b": "SENTINEL-1B", "s1b": "SENTINEL-1B",
@@ -43,7 +45,7 @@ def _iso(value, name: str) -> str:
     if isinstance(value, _dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     try:
-        t = np.datetime64(value, "s")
+        t = parse_time(value, "s") if isinstance(value, (str, bytes)) else np.datetime64(value, "s")
     except ValueError:
         raise ValueError(f"search_params: {name} must be a date/time (YYYY-MM-DD[THH:MM:SS]), got {value!r}") from None
     if np.isnat(t):
@@ -171,7 +173,7 @@ def download_plan(results, target_dir) -> list[DownloadItem]:
         plan.append(DownloadItem(
             scene=str(p.get("sceneName", Path(name).stem)), url=str(p["url"]), file_name=name,
             size_bytes=None if size is None else int(size), md5=p.get("md5sum"), target=target_dir / name,
-            start_time=np.datetime64(str(start).rstrip("Z"), "s") if start else None,
+            start_time=parse_time(str(start), "s") if start else None,
             track=int(p["pathNumber"]) if p.get("pathNumber") is not None else None,
             frame=int(p["frameNumber"]) if p.get("frameNumber") is not None else None))
     plan.sort(key=lambda d: (d.start_time is None, d.start_time if d.start_time is not None else 0, d.file_name))

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.time import parse_time
 from ..geometry.grid import MapGrid
 from .slc_formats import SLC_FORMATS, SlcMeta, date_from_name, find_acquisitions
 from .stack_rasters import StackError, load_dem, load_flowline, load_grid, load_ice, load_lut, read_yaml
@@ -343,7 +344,7 @@ def load_stack(path, tracks: list[str] | None = None, start: str | None = None, 
     dates = {}
     for name, value in (("start", start), ("end", end)):
         try:
-            dates[name] = None if value in (None, "") else np.datetime64(str(value), "D")
+            dates[name] = None if value in (None, "") else parse_time(str(value), "D")
         except ValueError:
             raise StackError(f"{name}: expected an ISO date YYYY-MM-DD, got {value!r}") from None
     grid = load_grid(root)
