@@ -177,8 +177,7 @@ def reference_products(settings: Any, workdir: Path | None = None, years: Any = 
     if source(settings) == "synthetic":
         if workdir is None:
             return {}
-        written = {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
-        return {y: p for y, p in written.items() if p.exists()}  # the years the scene covers
+        return {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
     out: dict[str, Path] = {}
     for entry in getattr(settings.data, "reference", []) or []:
         year, sep, path = str(entry).partition("=")

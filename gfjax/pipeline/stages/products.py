@@ -12,7 +12,7 @@ import xarray as xr
 from gfjax.pipeline.provenance import netcdf_provenance_attrs, provenance
 from gfjax.pipeline.stage import REGISTRY, Stage, StageError
 from gfjax.pipeline.stages.offsets import write_dataset_atomic
-from gfjax.pipeline.stages.scene import REFERENCE_YEARS
+from gfjax.pipeline.stages.scene import REFERENCE_YEARS, reference_years
 
 log = logging.getLogger("gfjax")
 
@@ -44,7 +44,7 @@ def validate(ctx, ts: xr.Dataset) -> tuple[dict, dict]:
         if tracking:  # the offsets stage's windows per speed class (kept, false matches)
             metrics["truth"]["tracking"] = {"per_year": tracking}
     reference, arrays = {}, {}
-    products = reference_products(ctx.settings, ctx.workdir, REFERENCE_YEARS)
+    products = reference_products(ctx.settings, ctx.workdir, reference_years(scene) if has_truth(scene) else ())
     for year, path in products.items():
         if not path.exists():
             log.warning("validation: reference product %s missing (run the scene stage)", path)

@@ -61,6 +61,23 @@ def stack_metrics(scene) -> dict:
                                    else round(float(scene.flowline.distance_m[-1]) / 1e3, 2))}
 
 
+def reference_years(scene) -> list[int]:
+    """The :data:`REFERENCE_YEARS` a simulated scene covers (a month of overlap with the
+    acquisitions common to its tracks, ``gfjax.sim.reference.reference_span``): the reference
+    products the scene stage writes and the products stage validates against."""
+    from gfjax.sim.reference import reference_span  # a simulation: the simulator is loaded
+
+    years = []
+    for year in REFERENCE_YEARS:
+        try:
+            reference_span(scene, year)
+        except ValueError as err:  # a scene that does not cover the year: no product for it
+            log.info("scene: no reference product for %d (%s)", year, err)
+            continue
+        years.append(year)
+    return years
+
+
 def run_scene(ctx) -> dict:
     scene = ctx.scene
     atomic_write_text(ctx.path("scene", "acquisitions.csv"), acquisitions_csv(scene))
@@ -68,15 +85,9 @@ def run_scene(ctx) -> dict:
     if not has_truth(scene):
         return stack_metrics(scene)
     from gfjax.sim import write_reference_product  # a simulation: the simulator is loaded
-    from gfjax.sim.reference import reference_span
 
     references = {}
-    for year in REFERENCE_YEARS:
-        try:
-            reference_span(scene, year)
-        except ValueError as err:  # a scene that does not cover the year: no product for it
-            log.info("scene: no reference product for %d (%s)", year, err)
-            continue
+    for year in reference_years(scene):
         path = ctx.path("scene", f"reference_velocity_{year}.nc")
         write_reference_product(scene, year, path)
         references[str(year)] = str(path.relative_to(ctx.workdir))
