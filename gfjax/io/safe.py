@@ -207,7 +207,8 @@ class SafeProduct:
         """GDAL path of a file of the SAFE (``/vsizip/…`` inside a zip)."""
         if self._zip_prefix is None:
             return str(self.path / member)
-        return f"/vsizip/{self.path.resolve()}/{self._zip_prefix}/{member}".replace("//", "/")
+        inner = "/".join(p for p in (self._zip_prefix, member) if p)
+        return f"/vsizip/{self.path.resolve()}/{inner}"     # /vsizip//abs/x.zip/inner for an absolute path
 
     @property
     def swaths(self) -> tuple[str, ...]:
