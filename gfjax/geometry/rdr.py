@@ -41,10 +41,11 @@ velocity: the direction an azimuth offset measures).
 from __future__ import annotations
 
 from functools import partial
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 __all__ = ["Orbit", "SPEED_OF_LIGHT", "SwathTiming", "burst_line_sample", "enu_basis", "look_geometry",
@@ -52,28 +53,29 @@ __all__ = ["Orbit", "SPEED_OF_LIGHT", "SwathTiming", "burst_line_sample", "enu_b
            "zero_doppler"]
 
 SPEED_OF_LIGHT = 299_792_458.0
+ArrayOrNumpy = Union[Array, np.ndarray]   # NumPy float64 arrays (0-d for scalars) until jnp.asarray under x64
 
 
 class Orbit(NamedTuple):
     """Orbit state vectors: ``t`` (n,) s since the epoch, ``position``/``velocity`` (n, 3) ECEF m, m/s; float64."""
 
-    t: Array
-    position: Array
-    velocity: Array
+    t: ArrayOrNumpy
+    position: ArrayOrNumpy
+    velocity: ArrayOrNumpy
 
 
 class SwathTiming(NamedTuple):
     """Swath timing: ``burst_t0`` (nb,) s since the epoch (first line of each burst) and scalars."""
 
-    burst_t0: Array
-    lines_per_burst: Array          # int, lines of one burst in the TIFF
-    azimuth_time_interval: Array    # s
-    slant_range_time0: Array        # two-way slant range time of sample 0, s
-    range_sampling_rate: Array      # Hz
-    bistatic_tau_ref: Array         # two-way range time whose azimuth time is zero-Doppler, s (S1: slant_range_time0)
+    burst_t0: ArrayOrNumpy
+    lines_per_burst: ArrayOrNumpy          # int, lines of one burst in the TIFF
+    azimuth_time_interval: ArrayOrNumpy    # s
+    slant_range_time0: ArrayOrNumpy        # two-way slant range time of sample 0, s
+    range_sampling_rate: ArrayOrNumpy      # Hz
+    bistatic_tau_ref: ArrayOrNumpy         # two-way range time whose azimuth time is zero-Doppler, s (S1: slant_range_time0)
 
 
-def _require_f64(x: Array, name: str) -> None:
+def _require_f64(x: ArrayOrNumpy, name: str) -> None:
     if jnp.asarray(x).dtype != jnp.float64:
         raise TypeError(f"gfjax.geometry.rdr: {name} must be float64 (got {jnp.asarray(x).dtype}); "
                         "run the geometry under `with jax.enable_x64(True):`")

@@ -31,22 +31,26 @@ def llh_to_ecef(lat_deg, lon_deg, height_m) -> np.ndarray:
     return np.stack([x, y, z], axis=-1)
 
 
-def _seconds(times, epoch: np.datetime64) -> np.ndarray:
-    return (np.asarray(times, "datetime64[ns]") - np.datetime64(epoch, "ns")).astype(np.int64) * 1e-9
+def _seconds(times: Any, epoch: Any) -> np.ndarray:
+    return (np.asarray(times, "datetime64[ns]") - np.asarray(epoch, "datetime64[ns]")).astype(np.int64) * 1e-9
 
 
-def kernel_inputs(swath: Any, vectors: Any = None) -> tuple[Orbit, SwathTiming, np.datetime64]:
+def kernel_inputs(swath: Any, vectors: Any = None) -> tuple[Orbit, SwathTiming, Any]:
     """(Orbit, SwathTiming, epoch) as NumPy float64 arrays for a swath; ``vectors`` default: the annotation's orbit.
 
     The epoch is the swath's first line time; all times are float64 seconds since it.
     """
     vectors = swath.orbit if vectors is None else vectors
-    epoch = np.datetime64(swath.first_line_time, "ns")
+    epoch = np.asarray(swath.first_line_time, "datetime64[ns]")[()]
     orbit = Orbit(_seconds(vectors.time, epoch), np.asarray(vectors.position, np.float64),
                   np.asarray(vectors.velocity, np.float64))
-    timing = SwathTiming(_seconds([b.azimuth_time for b in swath.bursts], epoch), np.int64(swath.lines_per_burst),
-                         np.float64(swath.azimuth_time_interval_s), np.float64(swath.slant_range_time_s),
-                         np.float64(swath.range_sampling_rate_hz), np.float64(swath.slant_range_time_s))
+    def scalar(v: Any, dtype: Any = np.float64) -> np.ndarray:      # 0-d arrays: converted under x64 later
+        return np.asarray(v, dtype)
+
+    timing = SwathTiming(_seconds([b.azimuth_time for b in swath.bursts], epoch),
+                         scalar(swath.lines_per_burst, np.int64), scalar(swath.azimuth_time_interval_s),
+                         scalar(swath.slant_range_time_s), scalar(swath.range_sampling_rate_hz),
+                         scalar(swath.slant_range_time_s))
     return orbit, timing, epoch
 
 
@@ -60,14 +64,14 @@ def radar_coordinates_llh(swath: Any, lat_deg, lon_deg, height_m, vectors: Any =
     xyz = llh_to_ecef(lat_deg, lon_deg, height_m)
     shape = xyz.shape[:-1]
     orbit, timing, epoch = kernel_inputs(swath, vectors)
-    t_mid = 0.5 * float(_seconds(np.datetime64(swath.last_line_time, "ns"), epoch))
+    t_mid = 0.5 * float(_seconds(swath.last_line_time, epoch))
     with jax.enable_x64(True):
         out = radar_coordinates_batch(jax.tree.map(jnp.asarray, orbit), jax.tree.map(jnp.asarray, timing),
                                       jnp.asarray(xyz.reshape(-1, 3)), jnp.float64(t_mid))
         res = {k: np.asarray(v).reshape(shape) for k, v in out.items()}
     t = res.pop("azimuth_time")
     res["azimuth_seconds"] = t
-    res["azimuth_time"] = np.datetime64(epoch, "ns") + np.round(t * 1e9).astype("timedelta64[ns]")
+    res["azimuth_time"] = np.asarray(epoch, "datetime64[ns]") + np.round(t * 1e9).astype("timedelta64[ns]")
     res["slant_range_m"] = res.pop("slant_range")
     res["slant_range_time_s"] = 2.0 * res["slant_range_m"] / 299_792_458.0
     return res
