@@ -6,6 +6,7 @@ writes ``manifest.safe`` + ``annotation/`` + a sparse full-swath ``measurement/`
 crop at its place, as the data README describes.
 """
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -29,8 +30,10 @@ def terceira_dir(shared_data: Path) -> Path:
 def read_crop(folder: Path) -> np.ndarray:
     import rasterio
 
-    with rasterio.Env(), rasterio.open(next(folder.glob("*.tiff"))) as src:
-        return src.read(1)
+    with warnings.catch_warnings(), rasterio.Env():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)   # a plain radar-geometry crop
+        with rasterio.open(next(folder.glob("*.tiff"))) as src:
+            return src.read(1)
 
 
 def build_safe(shared_data: Path, dest: Path, extra_annotations=()) -> tuple[Path, np.ndarray]:

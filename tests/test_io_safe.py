@@ -2,7 +2,6 @@
 on the real Terceira crop built into a SAFE folder / zip (tests/terceira.py) and its real RESORB file."""
 import logging
 import shutil
-import warnings
 
 import numpy as np
 import pytest
@@ -11,8 +10,7 @@ from gfjax.io.orbit import OrbitError, choose_orbit, find_orbit_file, read_eof
 from gfjax.io.safe import Sentinel1Error, open_safe, read_swath
 from terceira import CROP_LINE, CROP_SAMPLE, build_safe, terceira_dir, zip_safe
 
-pytestmark = [pytest.mark.shared, pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")]
-warnings.filterwarnings("ignore", module="rasterio")
+pytestmark = pytest.mark.shared
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +77,7 @@ def test_polarisation_choice_and_missing_measurement(shared_data, tmp_path):
         s.read_window(6, (0, 10), (0, 10))
 
 
-def test_orbit_file_read_and_chosen(shared_data, tmp_path, caplog):
+def test_orbit_file_read_and_chosen(shared_data, terceira, tmp_path, caplog):
     folder = terceira_dir(shared_data)
     eof = next(folder.glob("*RESORB*.EOF"))
     v = read_eof(eof)
@@ -87,7 +85,7 @@ def test_orbit_file_read_and_chosen(shared_data, tmp_path, caplog):
     assert np.all(np.diff(v.time) == np.timedelta64(10, "s"))
     assert 7.0e6 < np.linalg.norm(v.position[0]) < 7.1e6 and 7.7e3 > np.linalg.norm(v.velocity[0]) > 7.4e3
     start, stop = np.datetime64("2022-09-18T07:49:21.5"), np.datetime64("2022-09-18T07:49:46.7")
-    ann = read_swath(build_safe(shared_data, tmp_path)[0]).orbit
+    ann = read_swath(terceira[0]).orbit
     choice = choose_orbit(ann, "S1A", start, stop, [folder])
     assert choice.report == {"orbit_source": "RESORB", "orbit_file": str(eof), "orbit_fallback": False,
                              "orbit_warning": None}

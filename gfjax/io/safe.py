@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
@@ -176,12 +177,15 @@ class SafeSwath:
         if not self.measurement_present or self.measurement_path is None:
             raise Sentinel1Error(f"{self.product}: measurement raster {self.measurement} is not in the product")
         row0 = self.bursts[burst].first_line + l0
-        with rasterio.Env(), rasterio.open(self.measurement_path) as src:
-            if (src.height, src.width) != (self.number_of_lines, self.number_of_samples):
-                raise Sentinel1Error(f"{self.measurement_path}: raster is {src.height} × {src.width}, the annotation "
-                                     f"says numberOfLines × numberOfSamples = {self.number_of_lines} × "
-                                     f"{self.number_of_samples}")
-            block = src.read(1, window=Window(s0, row0, s1 - s0, l1 - l0))
+        with warnings.catch_warnings(), rasterio.Env():
+            # radar-geometry TIFFs carry GCPs at most (none when written sparse): not an error here
+            warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+            with rasterio.open(self.measurement_path) as src:
+                if (src.height, src.width) != (self.number_of_lines, self.number_of_samples):
+                    raise Sentinel1Error(f"{self.measurement_path}: raster is {src.height} × {src.width}, the "
+                                         f"annotation says numberOfLines × numberOfSamples = {self.number_of_lines} × "
+                                         f"{self.number_of_samples}")
+                block = src.read(1, window=Window(s0, row0, s1 - s0, l1 - l0))
         return block.astype(np.complex64, copy=False)
 
 

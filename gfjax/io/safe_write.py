@@ -12,6 +12,7 @@ the blocks that hold data are written, so a 13,626 × 24,203 swath with one 601 
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Iterable
 from xml.sax.saxutils import escape
@@ -108,11 +109,14 @@ def write_sparse_measurement(path, shape: tuple[int, int], blocks: Iterable[tupl
     profile = dict(driver="GTiff", width=samples, height=lines, count=1, dtype="complex_int16", tiled=True,
                    blockxsize=block_size, blockysize=block_size, sparse_ok=True)
     path = Path(path)
-    with rasterio.Env(), rasterio.open(path, "w", **profile) as dst:
-        for row, col, data in blocks:
-            data = np.asarray(data)
-            if data.ndim != 2 or row < 0 or col < 0 or row + data.shape[0] > lines or col + data.shape[1] > samples:
-                raise ValueError(f"{path}: block of shape {data.shape} at line {row}, sample {col} does not fit "
-                                 f"the {lines} × {samples} swath")
-            dst.write(np.round(data).astype(np.complex64), 1, window=Window(col, row, data.shape[1], data.shape[0]))
+    with warnings.catch_warnings(), rasterio.Env():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)   # radar geometry: no CRS
+        with rasterio.open(path, "w", **profile) as dst:
+            for row, col, data in blocks:
+                data = np.asarray(data)
+                if data.ndim != 2 or min(row, col) < 0 or row + data.shape[0] > lines or col + data.shape[1] > samples:
+                    raise ValueError(f"{path}: block of shape {data.shape} at line {row}, sample {col} does not "
+                                     f"fit the {lines} × {samples} swath")
+                dst.write(np.round(data).astype(np.complex64), 1,
+                          window=Window(col, row, data.shape[1], data.shape[0]))
     return path
