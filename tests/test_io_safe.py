@@ -2,6 +2,7 @@
 on the real Terceira crop built into a SAFE folder / zip (tests/terceira.py) and its real RESORB file."""
 import logging
 import shutil
+import zipfile
 
 import numpy as np
 import pytest
@@ -110,3 +111,22 @@ def test_orbit_file_read_and_chosen(shared_data, terceira, tmp_path, caplog):
     bad.write_text(text.replace("<X unit=\"m\">", "<X unit=\"m\">x", 1))
     with pytest.raises(OrbitError, match="OSV 0: field X must be a number"):
         read_eof(bad)
+
+
+def test_truncated_and_corrupt_zips_name_the_file(terceira, tmp_path):
+    data = terceira[1].read_bytes()
+    truncated = tmp_path / "truncated.zip"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(Sentinel1Error, match=r"truncated.zip: not a SAFE folder or a zip file"):
+        open_safe(truncated)
+    # a damaged annotation member inside an intact zip (stored uncompressed: the CRC check fails)
+    corrupt = tmp_path / "corrupt.zip"
+    with zipfile.ZipFile(terceira[1]) as src, zipfile.ZipFile(corrupt, "w", zipfile.ZIP_STORED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, src.read(item.filename), zipfile.ZIP_STORED)
+    raw = bytearray(corrupt.read_bytes())
+    at = raw.index(b"<geolocationGrid>")
+    raw[at + 1:at + 6] = b"XXXXX"
+    corrupt.write_bytes(bytes(raw))
+    with pytest.raises(Sentinel1Error, match=r"corrupt.zip: cannot read annotation/s1a-iw3-slc-vv-.*truncated or corrupt"):
+        read_swath(corrupt)

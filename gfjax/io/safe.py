@@ -23,6 +23,7 @@ import re
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -239,6 +240,16 @@ class SafeProduct:
         return _read_annotation(self, *cands[0])
 
 
+def _read_member(fs: Any, member: str, path: Path, name: str) -> bytes:
+    """Bytes of one file of the SAFE; a damaged zip member is a Sentinel1Error naming it."""
+    try:
+        with fs.open(member) as f:
+            return bytes(f.read())
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise Sentinel1Error(f"{path}: cannot read {name} ({type(exc).__name__}: {exc}); "
+                             "is the product truncated or corrupt?") from None
+
+
 def _xs() -> tuple[Any, Any]:
     """xarray-sentinel's (esa_safe, sentinel1) modules, imported on first use (~0.8 s with xarray, dask)."""
     from xarray_sentinel import esa_safe, sentinel1
@@ -252,7 +263,7 @@ def _locate(path: Path) -> tuple[str, str | None, str]:
             raise Sentinel1Error(f"{path}: no manifest.safe in the SAFE folder")
         return str(path / "manifest.safe"), None, path.name.removesuffix(".SAFE")
     if not zipfile.is_zipfile(path):
-        raise Sentinel1Error(f"{path}: not a SAFE folder or a zip file")
+        raise Sentinel1Error(f"{path}: not a SAFE folder or a zip file (a truncated download is not a valid zip)")
     with zipfile.ZipFile(path) as z:
         manifests = [m for m in z.namelist() if PurePosixPath(m).name == "manifest.safe"
                      and not m.startswith("__MACOSX/")]
@@ -271,10 +282,10 @@ def open_safe(path) -> SafeProduct:
     url, zip_prefix, name = _locate(path)
     esa_safe, xs1 = _xs()
     fs, manifest = xs1.get_fs_path(url)
+    data = _read_member(fs, manifest, path, "manifest.safe")
     try:
-        with fs.open(manifest) as f:
-            attrs, files = esa_safe.parse_manifest_sentinel1(io.BytesIO(f.read()))
-    except ValueError as exc:
+        attrs, files = esa_safe.parse_manifest_sentinel1(io.BytesIO(data))
+    except (ValueError, ET.ParseError) as exc:
         raise Sentinel1Error(f"{path}: manifest.safe: {exc}") from None
     product_path = str(PurePosixPath(manifest).parent)
     groups = xs1.find_available_groups(files, product_path, attrs["product_type"], fs=fs)
@@ -330,8 +341,7 @@ def _read_annotation(product: SafeProduct, swath: str, pol: str) -> SafeSwath:
     where = f"{product.path}:{name}"
     esa_safe, xs1 = _xs()
     fs, manifest = xs1.get_fs_path(product._url)
-    with fs.open(f"{PurePosixPath(manifest).parent}/{name}") as f:
-        data = f.read()
+    data = _read_member(fs, f"{PurePosixPath(manifest).parent}/{name}", product.path, name)
 
     try:
         root = ET.fromstring(data)
