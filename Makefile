@@ -7,7 +7,7 @@ GPU    ?= 0
 STAMP  := $(VENV)/.gfjax-installed$(if $(filter 1,$(GPU)),-gpu,)
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-fast test-mpi bench clean
+.PHONY: install run test test-all test-fast test-mpi bench clean
 
 install: $(STAMP)
 
@@ -19,13 +19,17 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 run: install
 	$(PY) -m gfjax.run +experiment=muldrow
 
-# Whole suite (single process), then the MPI tests under 2 ranks.
+# What CI runs: the default suite (slow tests deselected), then the MPI tests under 2 ranks.
 test: install
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(MAKE) test-mpi
+
+# Everything, the slow end-to-end and real-data tests included (~25 min on 2 cores).
+test-all: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 	$(MAKE) test-mpi
 
-test-fast: install
-	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+test-fast: test
 
 test-mpi: install
 	$(MPIEXEC) -n 2 $(PY) -m pytest -q -p no:cacheprovider tests/mpi

@@ -140,3 +140,28 @@ def test_sweep_summary_table(tmp_path):
     assert [r["r_2017"] for r in rows] == [0.9, 0.95]
     md = (tmp_path / "summary.md").read_text()
     assert "r_2017" in md and "msbas.lam=1" in md and (tmp_path / "summary.csv").is_file()
+
+
+def test_fingerprint_follows_the_stage_code_and_the_version(tmp_path, monkeypatch):
+    """A changed source file of a stage's ``code`` (or of its upstream stages' code), or another
+    gfjax version, gives another fingerprint; the stage re-runs instead of reusing old outputs."""
+    import gfjax
+    from gfjax.pipeline.stage import code_digest, fingerprint
+
+    pkg = tmp_path / "toykern"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "kernel.py").write_text("def f(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg = Registry()
+    reg.add(Stage("a", lambda ctx: {}, sections=("a",), code=("toykern",)))
+    reg.add(Stage("b", lambda ctx: {}, sections=("b",), requires=("a",)))
+    config = {"a": {"v": 1}, "b": {"v": 2}}
+    before = {n: fingerprint(reg.stages[n], config, reg) for n in ("a", "b")}
+    (pkg / "kernel.py").write_text("def f(x):\n    return 2 * x\n")
+    code_digest.cache_clear()
+    after = {n: fingerprint(reg.stages[n], config, reg) for n in ("a", "b")}
+    assert after["a"] != before["a"] and after["b"] != before["b"]      # downstream follows
+    monkeypatch.setattr(gfjax, "__version__", "9.9.9")
+    assert fingerprint(reg.stages["b"], config, reg) != after["b"]
+    code_digest.cache_clear()

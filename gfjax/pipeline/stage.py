@@ -6,7 +6,9 @@ killed run resumes where it stopped and a changed threshold re-runs only what de
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,9 @@ class Stage:
     a dotted name (``data.path``) takes one key of a section.
     ``requires``: stages that must be complete (in this run or an earlier one) before it runs.
     ``run``: ``run(ctx) -> dict`` of metrics for ``report.json``.
+    ``code``: modules or packages (dotted names) whose source makes the stage's results; their
+    files' contents enter the fingerprint with the gfjax version, so a changed kernel or a new
+    release re-runs the stage. The module of ``run`` always counts.
     """
 
     name: str
@@ -37,6 +42,7 @@ class Stage:
     is_complete: Callable[[Any], bool] | None = None  # extra check beyond the done-marker
     missing_hint: Callable[[Any], str] | None = None  # names what is missing (e.g. chunks)
     root_only: bool = False  # with MPI: runs on rank 0 only (the others wait)
+    code: tuple[str, ...] = ()
 
 
 @dataclass
@@ -88,7 +94,8 @@ RESULT_NEUTRAL_KEYS = {"offsets.memory_budget_mb": 1024.0, "offsets.batch_size":
 
 def fingerprint(stage: Stage, config: dict, registry: Registry = REGISTRY) -> str:
     """SHA-256 of the config sections of ``stage`` and of every stage upstream of it (without
-    the values of ``RESULT_NEUTRAL_KEYS``)."""
+    the values of ``RESULT_NEUTRAL_KEYS``), of their code (``Stage.code``) and of the gfjax
+    version."""
     names = registry.upstream(stage.name) + [stage.name]
     sections = sorted({s for n in names for s in registry.stages[n].sections})
     payload = {s: _lookup(config, s) for s in sections}
@@ -97,8 +104,44 @@ def fingerprint(stage: Stage, config: dict, registry: Registry = REGISTRY) -> st
         if isinstance(payload.get(section), dict) and key in payload[section]:
             payload[section] = {**payload[section], key: fixed}
     payload["_stages"] = names
+    payload["_code"] = {n: code_digest(_code_of(registry.stages[n])) for n in names}
+    payload["_version"] = _version()
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _code_of(stage: Stage) -> tuple[str, ...]:
+    own = getattr(stage.run, "__module__", None)
+    return tuple(sorted({*stage.code, *([own] if own else [])}))
+
+
+def _version() -> str:
+    from gfjax import __version__
+
+    return __version__
+
+
+@functools.lru_cache(maxsize=None)
+def code_digest(modules: tuple[str, ...]) -> str:
+    """SHA-256 of the source files of ``modules`` (a package: every ``.py`` under it), in a
+    fixed order. A name that is not importable source (``__main__``, a test's module) counts by
+    its name only."""
+    h = hashlib.sha256()
+    for name in modules:
+        h.update(name.encode())
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = getattr(spec, "origin", None)
+        if spec is None or not origin or not origin.endswith(".py"):
+            continue
+        path = Path(origin)
+        files = sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
+        for f in files:
+            h.update(f.relative_to(path.parent).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def _lookup(config: dict, dotted: str):

@@ -210,4 +210,4 @@ def geocode_complete(ctx) -> bool:
 
 REGISTRY.add(Stage("geocode", run_geocode, sections=("geometry",), requires=("offsets",),
                    description="filter and geocode offsets onto the common map grid",
-                   is_complete=geocode_complete))
+                   is_complete=geocode_complete, code=("gfjax.geometry", "gfjax.filters")))

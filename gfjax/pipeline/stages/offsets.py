@@ -319,4 +319,5 @@ def run_offsets(ctx) -> dict:
 
 REGISTRY.add(Stage("offsets", run_offsets, sections=("scene", "offsets"), requires=("scene",),
                    description="offset tracking of every consecutive pair", is_complete=offsets_complete,
-                   missing_hint=missing_chunks))
+                   missing_hint=missing_chunks,
+                   code=("gfjax.offsets", "gfjax.pipeline.priors", "gfjax.pipeline.stages.offsets_input")))

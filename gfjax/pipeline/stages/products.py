@@ -118,4 +118,5 @@ def run_products(ctx) -> dict:
 
 REGISTRY.add(Stage("products", run_products, sections=("products", "data.reference"), requires=("msbas",),
                    root_only=True,
-                   description="products, flowline analysis, validation, figures"))
+                   description="products, flowline analysis, validation, figures",
+                   code=("gfjax.products", "gfjax.plots")))

@@ -122,4 +122,6 @@ DATA_KEYS = ("data.source", "data.path", "data.tracks", "data.frames", "data.sta
 
 REGISTRY.add(Stage("scene", run_scene, sections=(*DATA_KEYS, "scene"), root_only=True,
                    description="the scene (synthetic Muldrow, or a stack folder): acquisitions, pairs, "
-                               "reference products, figures"))
+                               "reference products, figures",
+                   code=("gfjax.sim", "gfjax.pipeline.data", "gfjax.io.stack", "gfjax.io.stack_rasters",
+                         "gfjax.io.msbas_scene", "gfjax.io.autorift")))
