@@ -131,3 +131,109 @@ def test_autorift_products_run_the_inversion_of_their_maps(tmp_path):
     np.testing.assert_allclose(east[ok], vx[ok], rtol=0.02)  # the granules' flow comes back
     out = gfjax(tmp_path, "+experiment=autorift_inputs", f"data.path={tmp_path / 'nothing'}", check=False)
     assert out.returncode != 0 and "autoRIFT folder" in out.stderr and "not found" in out.stderr
+
+
+
+def header_with_flags(folder):
+    """write_inputs' folder with R_FLAG=3, 0.02 (order 2), a reference box (C_FLAG=1) and
+    MC_FLAG=0.75 that removes the first map (40 % more holes)."""
+    import rasterio
+
+    header = write_inputs(folder)
+    lines = [ln for ln in header.read_text().splitlines() if not ln.startswith(("R_FLAG", "C_FLAG", "MC_FLAG"))]
+    header.write_text("\n".join(lines + ["R_FLAG=3, 0.02", "C_FLAG=1, 4, 3, 2, 2", "MC_FLAG=0.75"]) + "\n")
+    with rasterio.open(sorted(folder.glob("**/*.tif"))[0], "r+") as dst:
+        d = dst.read(1)
+        d[np.random.default_rng(2).random(d.shape) < 0.4] = 0.0
+        dst.write(d, 1)
+    return header
+
+
+def command_velocities(header, out):
+    """``python -m gfjax.msbas header.txt`` (in process) → {component: (interval, y, x)}."""
+    import rasterio
+
+    from gfjax.msbas import cli
+
+    out.mkdir()
+    cli.run(header, out)
+    labels = sorted(p.name[6:21] for p in out.glob("MSBAS_????????T??????_vNS.tif"))
+    return {name: np.stack([rasterio.open(out / f"MSBAS_{lab}_v{code}.tif").read(1) for lab in labels[1:]])
+            for code, name in (("NS", "north"), ("EW", "east"), ("UD", "up"))}
+
+
+def assert_same_velocities(have: dict, want: dict):
+    for name, w in want.items():
+        h = np.nan_to_num(have[name])
+        assert h.shape == w.shape, name
+        # the command rounds the projection vectors to float32 as v10 does: ~1e-7 relative
+        np.testing.assert_allclose(h, w, rtol=0, atol=2e-5 * np.abs(w).max(), err_msg=name)
+
+
+def test_msbas_stage_follows_the_header_flags_as_the_msbas_command(tmp_path, monkeypatch):
+    """R_FLAG, MC_FLAG, C_FLAG of one header: the msbas stage's reading (follow_header, in
+    process) hands the solver the same maps, times, network window, order and λ as
+    ``python -m gfjax.msbas`` (its call of invert_products captured; no inversion: fast)."""
+    from types import SimpleNamespace
+
+    from gfjax.io.msbas_scene import load_msbas_scene
+    from gfjax.msbas import api
+    from gfjax.msbas.options import MsbasOptions
+    from gfjax.pipeline.stage import StageError
+    from gfjax.pipeline.stages.msbas import follow_header
+
+    header = header_with_flags(tmp_path / "msbas")
+    seen = {}
+
+    def capture(*args, **kw):
+        seen.update(args=args, kw=kw)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "invert_products", capture)
+    from gfjax.msbas import cli
+
+    with pytest.raises(KeyboardInterrupt):
+        cli.run(header, tmp_path)
+    maps, set_index, tm, ts = seen["args"][:4]
+    scene = load_msbas_scene(header)
+    ctx = SimpleNamespace(settings=SimpleNamespace(data=SimpleNamespace(source=SimpleNamespace(value="msbas"))),
+                          scene=scene)
+    opts = MsbasOptions(dim=3, order=None, lam=None, min_coverage=None, calibration=None).validate()
+    stack, used, summary = follow_header(ctx, scene.map_stack(), opts)
+    assert (used.order, used.lam, used.calibration, used.min_coverage) == (2, 0.02, "none", 0.0)
+    assert summary["c_flag"] == 1 and summary["maps_removed"] == 1 and stack.sizes["map"] == 15
+    assert (seen["kw"]["order"], seen["kw"]["lam"], seen["kw"]["dim"]) == (used.order, used.lam, 3)
+    np.testing.assert_array_equal(stack["displacement"].values, maps)
+    np.testing.assert_array_equal(stack["set_index"].values, set_index)
+    np.testing.assert_allclose(stack["t_master"].values, tm, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(stack["t_slave"].values, ts, rtol=0, atol=1e-12)
+    assert tuple(summary["window"]) == tuple(seen["kw"]["window"])
+    # an option given overrides the header's; null outside data.source=msbas is refused
+    opts = MsbasOptions(dim=3, order=None, lam=0.05, min_coverage=0.0, calibration="none")
+    _, used, summary = follow_header(ctx, scene.map_stack(), opts)
+    assert (used.order, used.lam, summary["maps_removed"], summary["from_header"]) == (2, 0.05, 0, ["order"])
+    ctx.settings.data.source = SimpleNamespace(value="stack")
+    with pytest.raises(StageError, match="only data.source=msbas"):
+        follow_header(ctx, scene.map_stack(), opts)
+
+
+@pytest.mark.slow
+def test_msbas_inputs_follow_the_header_flags_as_the_msbas_command(tmp_path):
+    """The whole route: +experiment=msbas_inputs (subprocess) and ``python -m gfjax.msbas`` on one
+    header with R_FLAG / MC_FLAG / C_FLAG give the same velocities; overrides win."""
+    import json
+
+    header = header_with_flags(tmp_path / "msbas")
+    gfjax(tmp_path, "+experiment=msbas_inputs", f"data.path={header}", "products.animation=false")
+    got = xr.open_dataset(tmp_path / "msbas_inputs" / "products" / "timeseries.nc").load()
+    assert_same_velocities({n: got[f"velocity_{n}"].values for n in ("north", "east", "up")},
+                           command_velocities(header, tmp_path / "v10"))
+    rep = json.loads((tmp_path / "msbas_inputs" / "report.json").read_text())["stages"]["msbas"]
+    assert rep["header_flags"]["c_flag"] == 1 and rep["header_flags"]["maps_removed"] == 1
+    assert rep["maps_used"] == 15 and rep["order"] == 2 and rep["lam"] == 0.02
+    (tmp_path / "o").mkdir()
+    gfjax(tmp_path / "o", "+experiment=msbas_inputs", f"data.path={header}", "products.animation=false",
+          "msbas.lam=0.05", "msbas.calibration=none", "msbas.min_coverage=0")
+    rep = json.loads((tmp_path / "o" / "msbas_inputs" / "report.json").read_text())["stages"]["msbas"]
+    assert rep["lam"] == 0.05 and rep["order"] == 2 and rep["maps_used"] == 16
+    assert rep["header_flags"]["from_header"] == ["order"]

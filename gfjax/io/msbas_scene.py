@@ -11,8 +11,10 @@ Next to ``header.txt`` (all optional, on the grid of the maps' WINDOW_SIZE, as i
     flowline.geojson             flowline products and figures
 
 The maps become the map stack the geocode stage writes (:func:`map_stack`, the layout of
-``work/geocode-*/maps.nc``), so the msbas stage runs unchanged. The inversion settings are the
-``msbas.*`` options of the run (the header's R_FLAG / MC_FLAG / C_FLAG are not used).
+``work/geocode-*/maps.nc``), so the msbas stage runs unchanged. The experiment leaves
+``msbas.order`` / ``lam`` / ``min_coverage`` / ``calibration`` null: the msbas stage then follows
+the header's R_FLAG / MC_FLAG / C_FLAG as ``python -m gfjax.msbas header.txt`` does (same code,
+gfjax/msbas/header_flags.py); a value given on the command line overrides the header's.
 """
 from __future__ import annotations
 

@@ -16,7 +16,6 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from gfjax.memory import first_line, is_out_of_memory
@@ -119,7 +118,10 @@ def pixel_mesh() -> jax.sharding.Mesh:
 # jax 0.10.2's XLA CPU runtime hung for good (BlockUntilReady never notified) on these float64
 # scan kernels once a block reached about a thousand pixels (reproduced on the 2-core machine with
 # 90 intervals in 4D: blocks of 1187 hung, blocks of 231 ran in 21 s); CPU blocks are capped.
-CPU_MAX_BLOCK_PER_DEVICE = 256
+# 128 rather than 256: the scans' working set of a block then stays in the CPU caches (measured on
+# the 2-core machine, 3D / 57 intervals: 340 µs CPU per pixel in blocks of 32–128, 450–545 in
+# blocks of 256–512; 2D: 155 vs 185).
+CPU_MAX_BLOCK_PER_DEVICE = 128
 
 
 def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 1024.0,
@@ -233,7 +235,7 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
                 ridge: float = 1e-12, memory_budget_mb: float = 1024.0,
                 block: int | None = None, names=None, common_window: bool | None = None,
                 window=None, slope_constraint: bool = False, cond_iters: int = 12,
-                component_scale=None, damping=None) -> xr.Dataset:
+                component_scale=None, damping=None):
     """MSBAS inversion of a stack of displacement maps (see module and solver docs).
 
     displacement_maps (M, ny, nx) float32 m, NaN = no data; set_index (M,) ints; t_master,
@@ -253,6 +255,23 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
     velocity_<c> (interval, y, x) m/yr, linear_rate[_std|_r2]_<c> (y, x), rank, cond, norm_x,
     residual_norm, valid_map_count (y, x). Pixels with no valid map are NaN (rank 0).
     """
+    return to_dataset(*invert_products(
+        displacement_maps, set_index, t_master, t_slave, set_vectors, gradients, dim=dim, order=order,
+        lam=lam, rcond=rcond, ridge=ridge, memory_budget_mb=memory_budget_mb, block=block, names=names,
+        common_window=common_window, window=window, slope_constraint=slope_constraint,
+        cond_iters=cond_iters, component_scale=component_scale, damping=damping))
+
+
+def invert_products(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
+                    dim: int, order: int = 1, lam: float = 0.1, rcond: float = 1e-5,
+                    ridge: float = 1e-12, memory_budget_mb: float = 1024.0, block: int | None = None,
+                    names=None, common_window: bool | None = None, window=None,
+                    slope_constraint: bool = False, cond_iters: int = 12, component_scale=None,
+                    damping=None) -> tuple[dict, dict]:
+    """:func:`invert_maps` as NumPy arrays, no xarray Dataset (``python -m gfjax.msbas`` writes
+    GeoTIFFs from them): (variables, attrs), the variables as {name: (dims, float32/int32 array,
+    attrs)} with the coordinates ``time``, ``interval_start``, ``interval_end`` as (dims, array,
+    {})."""
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=lam, names=names, common_window=common_window,
                    window=window, slope_constraint=slope_constraint, component_scale=component_scale,
@@ -261,11 +280,12 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
                  cond_iters=cond_iters)
     out = map_pixels(prep, lambda d, w, p, g, l: fn(d, w, p, g, l), lam,
                      memory_budget_mb=memory_budget_mb, block=block)
-    return to_dataset(prep, out, dict(dim=dim, order=order, lam=lam, rcond=rcond))
+    return product_arrays(prep, out, dict(dim=dim, order=order, lam=lam, rcond=rcond))
 
 
-def to_dataset(prep: Prepared, out: dict, attrs: dict) -> xr.Dataset:
-    """Arrange per-pixel kernel outputs (P, …) as an xarray.Dataset."""
+def product_arrays(prep: Prepared, out: dict, attrs: dict) -> tuple[dict, dict]:
+    """Per-pixel kernel outputs (P, …) as image variables {name: (dims, array, attrs)} (with the
+    coordinates ``time``, ``interval_start``, ``interval_end``) and the dataset attributes."""
     ny, nx = prep.shape
     net, dim = prep.net, prep.st.dim
     nodata = out["valid_count"] == 0
@@ -289,9 +309,21 @@ def to_dataset(prep: Prepared, out: dict, attrs: dict) -> xr.Dataset:
     data["norm_x"] = (("y", "x"), img(out["norm_x"]), {"units": "m/yr"})
     data["residual_norm"] = (("y", "x"), img(out["residual_norm"]), {"units": "m"})
     data["valid_map_count"] = (("y", "x"), out["valid_count"].astype(np.int32).reshape(ny, nx), {})
-    coords = {"time": net.epochs, "interval": np.arange(net.n_intervals),
-              "interval_start": ("interval", net.epochs[:-1]),
-              "interval_end": ("interval", net.epochs[1:])}
+    data["time"] = (("time",), net.epochs, {})
+    data["interval_start"] = (("interval",), net.epochs[:-1], {})
+    data["interval_end"] = (("interval",), net.epochs[1:], {})
     attrs = dict(attrs, n_maps_used=net.n_maps, n_nonfinite_values=prep.n_nonfinite,
                  time_units="decimal years (MSBAS)")
+    return data, attrs
+
+
+def to_dataset(data: dict, attrs: dict):
+    """:func:`product_arrays`' variables as an xarray.Dataset."""
+    import xarray as xr
+
+    data = dict(data)
+    n_int = data["interval_start"][1].size
+    coords = {"time": data.pop("time")[1], "interval": np.arange(n_int),
+              "interval_start": ("interval", data.pop("interval_start")[1]),
+              "interval_end": ("interval", data.pop("interval_end")[1])}
     return xr.Dataset(data, coords=coords, attrs=attrs)

@@ -32,6 +32,7 @@ from gfjax.io.msbas_maps import read_maps, read_raster, template_profile
 from gfjax.io.msbas_outputs import (AtomicOutputs, TifWriter, flag_lines, time_matrix_text, tsout,
                                     v10_time_matrix)
 from gfjax.msbas import v10
+from gfjax.msbas.header_flags import apply_header_flags, header_window
 from gfjax.msbas.network import epoch_label
 
 FILE_COMPONENTS = {1: [("LOS", "los")], 2: [("EW", "east"), ("UD", "up")],
@@ -92,46 +93,24 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
     for j in np.flatnonzero(n_bad):
         note(f"WARNING {names[j]}: {n_bad[j]} NaN/Inf values in {entries[j].path} treated as no data")
     t_read = time.time() - t0
-    mean, std, cov = v10.map_statistics(maps)
-    removed = cov < hdr.min_coverage
-    for j in np.flatnonzero(removed):
-        note(f"removed {names[j]} ({entries[j].path}): coverage {cov[j]:.6f} < MC_FLAG {hdr.min_coverage}")
-    c_flag = {"none": 0, "mean": 10, "boxes": len(hdr.boxes), "zscore": 100}[hdr.calibration]
-    centres = [(c - win[0], r - win[2]) for c, r, _, _ in hdr.boxes]       # window pixels
-    half = (hdr.boxes[0][2], hdr.boxes[0][3]) if hdr.boxes else (0, 0)
-    offsets = _offsets(maps, mean, c_flag, centres, half)
-    removed |= ~np.isfinite(offsets) & ~removed
-    mask = v10.zscore_mask(maps[~removed], mean[~removed], std[~removed], pixel_ok, slopes)
-    if c_flag == 100:
-        where, half = v10.zscore_reference(mask, *hdr.zscore_half)
-        if where is None:
-            note("cannot compute minimal z-score, assuming C_FLAG=10 (as MSBAS v10)")
-            c_flag = 10
-        else:
-            c_flag, centres = 1, [where]
-            note(f"minimal z-score at column {where[0] + win[0]}, row {where[1] + win[2]}; "
-                 f"reference box half-sizes {half}")
-            offsets = _offsets(maps, mean, 1, centres, half)
-    for j in np.flatnonzero(~np.isfinite(offsets) & ~removed):
-        note(f"removed {names[j]}: no valid pixel in the calibration reference")
-    removed |= ~np.isfinite(offsets)
-    kept = np.flatnonzero(~removed)
-    if kept.size == 0:
-        raise v10.V10Error(f"{hdr.path}: no map left after MC_FLAG / calibration (MSBAS v10 stops "
-                           "too: 'no interferograms left for processing')")
+    flags = apply_header_flags(hdr, maps, [f"{n} ({e.path})" for n, e in zip(names, entries)],
+                               pixel_ok, slopes)
+    for n in flags.notes:
+        note(n)
+    c_flag, centres, half = flags.c_flag, flags.centres, flags.half
+    offsets, mask = flags.offsets, flags.mask
+    kept = flags.kept
 
     # network window by pass, as v10
-    map_pass = np.array([passes[s] for s in set_index[kept]])
-    window = v10.epoch_window(tm[kept], ts[kept], map_pass, v10.uses_common_window(dim, passes))
-    values = np.where((maps[kept] != 0) & (mask != 0)[None], maps[kept] - offsets[kept, None, None]
-                      .astype(np.float32), np.nan).astype(np.float32)
+    window = header_window(passes, set_index[kept], tm[kept], ts[kept], dim)
+    values = flags.values(maps)
     if any(s.theta_file is not None for s in hdr.sets):
         set_vectors = np.stack([v if v.ndim == 3 else np.broadcast_to(v[:, None, None], (3, ny, nx))
                                 for v in vectors])
     else:
         set_vectors = np.stack(vectors)
     lam, order = hdr.lam, hdr.order
-    from gfjax.msbas.api import invert_maps
+    from gfjax.msbas.api import invert_products
 
     common = dict(dim=dim, order=order, names=[names[j] for j in kept], window=window,
                   slope_constraint=slopes is not None and dim == 3,
@@ -139,12 +118,13 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
     if lcurve is not None:
         lam = _lcurve_lambda(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes,
                              lcurve, common, note)
-    ds = invert_maps(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes, lam=lam,
-                     cond_iters=cond_iters, **common)
+    data, attrs = invert_products(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes,
+                                  lam=lam, cond_iters=cond_iters, **common)
+    ds = {k: v[1] for k, v in data.items()}                # NumPy arrays by variable name
     t_inv = time.time() - t_start
-    net_epochs = ds["time"].values
+    net_epochs = ds["time"]
     labels = [epoch_label(t) for t in net_epochs]
-    done = ds["valid_map_count"].values > 0
+    done = ds["valid_map_count"] > 0
 
     def img(a):
         return np.where(done, np.nan_to_num(np.asarray(a, np.float32), nan=0.0), 0.0).astype(np.float32)
@@ -157,8 +137,8 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
         tif = TifWriter(template, hdr.file_size, win)
         try:
             for code, name in comps:
-                disp = ds[f"displacement_{name}"].values
-                vel = ds[f"velocity_{name}"].values
+                disp = ds[f"displacement_{name}"]
+                vel = ds[f"velocity_{name}"]
                 for k, lab in enumerate(labels):
                     tif.write(out.path(f"MSBAS_{lab}_{code}.tif"), img(disp[k]))
                     v = np.zeros((ny, nx), np.float32) if k == 0 else img(vel[k - 1])
@@ -166,10 +146,10 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
                 tif.write(out.path(f"MSBAS_LINEAR_RATE_{code}.tif"), img(ds[f"linear_rate_{name}"]))
                 tif.write(out.path(f"MSBAS_LINEAR_RATE_STD_{code}.tif"),
                           img(ds[f"linear_rate_std_{name}"]))
-                r2 = ds[f"linear_rate_r2_{name}"].values
+                r2 = ds[f"linear_rate_r2_{name}"]
                 tif.write(out.path(f"MSBAS_LINEAR_RATE_R2_{code}.tif"),
                           np.where(done, r2, 0.0).astype(np.float32))
-            tif.write(out.path("MSBAS_RANK.tif"), img(ds["rank"].values))
+            tif.write(out.path("MSBAS_RANK.tif"), img(ds["rank"]))
             tif.write(out.path("MSBAS_COND_NUM.tif"), img(ds["cond"]))
             tif.write(out.path("MSBAS_NORM_X.tif"), img(ds["norm_x"]))
             tif.write(out.path("MSBAS_NORM_AXY.tif"), img(residual))
@@ -189,8 +169,8 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
         out.path("MSBAS_TIME_MATRIX.txt").write_text(time_matrix_text(v10_time_matrix(
             time_rows, dim, n_int if slopes is not None else 0, hdr.r_flag if lcurve is None
             else order + 1, lam)))
-        rank = ds["rank"].values
-        note(f"inverted {ds.attrs['n_maps_used']} of {len(entries)} maps, {len(net_epochs)} epochs, "
+        rank = ds["rank"]
+        note(f"inverted {attrs['n_maps_used']} of {len(entries)} maps, {len(net_epochs)} epochs, "
              f"{int(done.sum())} of {rank.size} pixels, rank min/max {rank.min()}/{rank.max()}, "
              f"lambda {lam:g}")
         note(f"time {t_inv:.2f} s (read {t_read:.2f} s + preprocessing + inversion)")
@@ -199,18 +179,9 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
     return out.names
 
 
-def _offsets(maps, mean, c_flag, centres, half):
-    """Calibration offset per map (v10 Interferogram::Calibrate); NaN: no valid reference pixel."""
-    if c_flag == 0:
-        return np.zeros(maps.shape[0])
-    if 0 < c_flag < 10:
-        return v10.box_offsets(maps, centres, *half)
-    return np.asarray(mean, np.float64).copy()          # 10, and 100 before the search
-
-
 def _v10_row_order(ds, kept, tm, ts, set_index, window):
     """Rows of v10's time matrix: kept maps in list order (set, then line), clipped to window."""
-    epochs = ds["time"].values
+    epochs = ds["time"]
     dt = np.diff(epochs)
     rows = []
     for j in kept:
@@ -225,9 +196,9 @@ def _v10_row_order(ds, kept, tm, ts, set_index, window):
 def _v10_residual(ds, maps, kept, tm, ts, set_index, set_vectors, dim, window, done):
     """v10's NORM_AXY: ‖d − A x‖ over the pixel's valid maps, d as read (no calibration offset,
     no boundary factor), A with the clipped dates: A x of a map = s · (D(t_b) − D(t_a))."""
-    epochs = ds["time"].values
+    epochs = ds["time"]
     comps = [name for _, name in FILE_COMPONENTS[dim]]
-    vel = np.stack([np.nan_to_num(ds[f"velocity_{c}"].values) for c in comps]).astype(np.float64)
+    vel = np.stack([np.nan_to_num(ds[f"velocity_{c}"]) for c in comps]).astype(np.float64)
     disp = np.concatenate([np.zeros((dim, 1) + maps.shape[1:]),
                            np.cumsum(vel * np.diff(epochs)[None, :, None, None], axis=1)], axis=1)
     total = np.zeros(maps.shape[1:])

@@ -32,6 +32,13 @@ class MsbasOptions:
     lam_scale: per-component factors of λ in the Tikhonov rows, in the components' order
         ((north, east, up_spf, up_nspf) in 4D); null = all 1 (MSBAS v10). E.g. [0.3, 0.3, 0.3, 1]
         lets the horizontal follow a surge's acceleration while the vertical stays smooth.
+    calibration: "none" (maps as given; the default) or null (data.source=msbas only: the
+        header's C_FLAG, MSBAS v10's calibration: msbas/header_flags.py).
+    From the header (data.source=msbas, +experiment=msbas_inputs sets them null): ``order`` and
+        ``lam`` null = the header's R_FLAG, ``min_coverage`` null = its MC_FLAG (v10's meaning:
+        maps with a valid fraction of the window below it are removed), ``calibration`` null =
+        its C_FLAG, as ``python -m gfjax.msbas header.txt`` reads them; a value given overrides
+        the header's (``min_coverage`` then has the pipeline's meaning, ice coverage).
     nspf_damping: 4D only: weight μ (yr, the units of λ) of order-0 rows μ · v_nSPF = 0 in every
         interval, a prior that the non-surface-parallel vertical (mass balance + emergence, tens
         of m/yr at most) is small. Where the maps determine the vertical it costs little (a
@@ -41,13 +48,14 @@ class MsbasOptions:
     """
 
     dim: int = 3
-    order: int = 1
-    lam: float = 0.1
+    order: Optional[int] = 1
+    lam: Optional[float] = 0.1
     lam_candidates: List[float] = field(default_factory=list)
     select_lam: str = "fixed"
     lcurve_max_pixels: int = 4000  # L-curve norms from at most this many pixels with data (evenly strided)
     rcond: float = 1e-5
-    min_coverage: float = 0.0
+    min_coverage: Optional[float] = 0.0
+    calibration: Optional[str] = "none"
     memory_budget_mb: float = 1024.0
     outlier_window: int = 0
     outlier_max_deviation: float = 4.0
@@ -64,15 +72,18 @@ class MsbasOptions:
         """Raise ValueError naming the field for out-of-range values; returns self."""
         if self.dim not in (1, 2, 3, 4):
             raise ValueError(f"msbas.dim must be 1, 2, 3 or 4, got {self.dim}")
-        if self.order not in (0, 1, 2):
+        if self.order is not None and self.order not in (0, 1, 2):
             raise ValueError(f"msbas.order must be 0, 1 or 2, got {self.order}")
-        if self.lam < 0 or (self.order > 0 and self.lam <= 0):
+        if self.lam is not None and (self.lam < 0 or (self.order or 0) > 0 and self.lam <= 0):
             raise ValueError(f"msbas.lam must be > 0 with order {self.order}, got {self.lam}")
+        if self.calibration not in (None, "none"):
+            raise ValueError(f"msbas.calibration must be 'none' or null (the MSBAS header's C_FLAG), "
+                             f"got {self.calibration}")
         if self.select_lam not in ("fixed", "lcurve"):
             raise ValueError(f"msbas.select_lam must be 'fixed' or 'lcurve', got {self.select_lam}")
         if self.select_lam == "lcurve" and len(self.lam_candidates) < 3:
             raise ValueError("msbas.lam_candidates needs >= 3 values for select_lam='lcurve'")
-        if not 0.0 <= self.min_coverage <= 1.0:
+        if self.min_coverage is not None and not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"msbas.min_coverage must be in [0, 1], got {self.min_coverage}")
         if self.outlier_window < 0:
             raise ValueError(f"msbas.outlier_window must be >= 0 (0 = off), got {self.outlier_window}")
@@ -88,3 +99,7 @@ class MsbasOptions:
         if not 0 < self.rcond < 1:
             raise ValueError(f"msbas.rcond must be in (0, 1), got {self.rcond}")
         return self
+
+    def from_header(self) -> list[str]:
+        """The options left null, to take from an MSBAS header (R_FLAG, MC_FLAG, C_FLAG)."""
+        return [k for k in ("order", "lam", "min_coverage", "calibration") if getattr(self, k) is None]

@@ -58,7 +58,12 @@ def run_msbas(ctx) -> dict:
     from gfjax.geometry import surface_gradients
     from gfjax.io.netcdf import attach_grid
     opts, geo, scene, grid = ctx.settings.msbas, ctx.settings.geometry, ctx.scene, ctx.grid
-    stack, dropped = select_maps(load_stack(ctx), opts.min_coverage, scene.ice_mask)
+    stack, header, dropped = load_stack(ctx), None, 0
+    mc_flag = "min_coverage" in opts.from_header()      # the header's MC_FLAG replaces select_maps
+    if opts.from_header():
+        stack, opts, header = follow_header(ctx, stack, opts)
+    if not mc_flag:
+        stack, dropped = select_maps(stack, opts.min_coverage, scene.ice_mask)
     if dropped:
         log.warning("msbas: %d maps dropped (ice coverage <= msbas.min_coverage=%g)", dropped, opts.min_coverage)
     screened = screen_stack(stack, opts)
@@ -72,10 +77,10 @@ def run_msbas(ctx) -> dict:
     lam = opts.lam
     lcurve = None
     if opts.select_lam == "lcurve" or opts.lam_candidates:
-        lam, lcurve = _lcurve(ctx, stack, gradients)
+        lam, lcurve = _lcurve(ctx, stack, gradients, opts)
         if opts.select_lam != "lcurve":
             lam = opts.lam
-    ds = invert_rows(ctx, stack, gradients, lam)
+    ds = invert_rows(ctx, stack, gradients, lam, opts, window=None if header is None else header["window"])
     if ds is None:  # an MPI rank other than 0: its part is written, rank 0 merges
         return {}
     ds = ds.assign_coords(time_utc=("time", datetime_from_decimal_year(ds["time"].values)))
@@ -103,16 +108,64 @@ def run_msbas(ctx) -> dict:
                "product": str(path.relative_to(ctx.workdir))}
     if lcurve is not None:
         metrics["lcurve"] = lcurve
+    if header is not None:
+        metrics["header_flags"] = header
     return metrics
 
 
-def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
+def follow_header(ctx, stack: xr.Dataset, opts):
+    """data.source=msbas with msbas options left null: the header's R_FLAG (order, λ), MC_FLAG
+    and C_FLAG with MSBAS v10's meaning, through the code of ``python -m gfjax.msbas``
+    (msbas/header_flags.py). Returns (stack of the kept, calibrated maps, options with the
+    header's values filled in, a summary for the metrics)."""
+    import dataclasses
+
+    from gfjax.io.msbas_header import parse_header
+    from gfjax.msbas.header_flags import apply_header_flags, header_window, set_passes
+    from gfjax.pipeline.data import source
+
+    null = opts.from_header()
+    if source(ctx.settings) != "msbas":
+        raise StageError(f"msbas: {', '.join('msbas.' + k for k in null)} null means 'from the MSBAS header', "
+                         f"which only data.source=msbas has; give values")
+    hdr = parse_header(ctx.scene.path)
+    fill = {k: v for k, v in (("order", hdr.order), ("lam", hdr.lam)) if k in null}
+    opts = dataclasses.replace(opts, **fill, min_coverage=opts.min_coverage or 0.0, calibration="none").validate()
+    eff = dataclasses.replace(hdr, min_coverage=hdr.min_coverage if "min_coverage" in null else 0.0,
+                              calibration=hdr.calibration if "calibration" in null else "none",
+                              boxes=hdr.boxes if "calibration" in null else [])
+    disp = stack["displacement"].values
+    names = [f"{t}:{p}" for t, p in zip(stack["track"].values, stack["pair"].values)]
+    try:
+        flags = apply_header_flags(eff, disp, names)
+    except ValueError as err:
+        raise StageError(f"msbas: {err}") from None
+    for n in flags.notes:
+        log.info("msbas: %s: %s", hdr.path.name, n)
+    values = flags.values(np.nan_to_num(disp, nan=0.0))
+    stack = stack.isel(map=flags.kept)
+    stack["displacement"] = (stack["displacement"].dims, values, stack["displacement"].attrs)
+    used = ([f"R_FLAG={hdr.r_flag} (order {opts.order}, lambda {opts.lam:g})"] if fill else []) + (
+        [f"MC_FLAG={hdr.min_coverage:g}"] if "min_coverage" in null else []) + (
+        [f"C_FLAG={flags.c_flag}"] if "calibration" in null else [])
+    log.info("msbas: from %s: %s; %d of %d maps kept", hdr.path.name, ", ".join(used), flags.kept.size, disp.shape[0])
+    try:
+        window = header_window(set_passes(hdr), stack["set_index"].values, stack["t_master"].values,
+                               stack["t_slave"].values, opts.dim)
+    except ValueError as err:
+        raise StageError(f"msbas: {hdr.path}: {err}") from None
+    summary = {"from_header": null, "order": opts.order, "lam": opts.lam, "c_flag": flags.c_flag,
+               "mc_flag": eff.min_coverage, "maps_removed": int(flags.removed.sum()), "window": list(window)}
+    return stack, opts, summary
+
+
+def invert_rows(ctx, stack, gradients, lam: float, opts=None, window=None) -> xr.Dataset | None:
     """The inversion of all pixels (one process), or with MPI of this rank's rows, written as a
     part file and merged by rank 0 (None on the other ranks). Pixels are independent, so the
     merged result equals the single-process one."""
     from gfjax.msbas.api import invert_maps
 
-    opts, workers = ctx.settings.msbas, ctx.workers
+    opts, workers = opts or ctx.settings.msbas, ctx.workers
     disp = stack["displacement"].values
     ny = disp.shape[1]
     bounds = [round(i * ny / workers.size) for i in range(workers.size + 1)]
@@ -123,6 +176,7 @@ def invert_rows(ctx, stack, gradients, lam: float) -> xr.Dataset | None:
                            stack["t_slave"].values, stack["set_vector"].values,
                            None if gradients is None else gradients[:, r0:r1], dim=opts.dim,
                            order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb,
+                           window=window,
                            **MsbasOptions.solver_options(opts))
     if workers.size == 1:
         return invert()
@@ -163,7 +217,7 @@ def finished_part(path, lam: float, opts, rows: int):
     return path if same else None
 
 
-def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:
+def _lcurve(ctx, stack, gradients, opts=None) -> tuple[float, dict]:
     """L-curve over ``msbas.lam_candidates`` in one pass; returns (chosen λ, table); plots it.
 
     The L-curve pixels (at most ``msbas.lcurve_max_pixels`` with data, evenly strided) are split
@@ -173,7 +227,7 @@ def _lcurve(ctx, stack, gradients) -> tuple[float, dict]:
     norms equal a single process' bit for bit."""
     from gfjax.msbas import lcurve as lc
 
-    opts, workers = ctx.settings.msbas, ctx.workers
+    opts, workers = opts or ctx.settings.msbas, ctx.workers
     disp = stack["displacement"].values
     has = np.flatnonzero(np.isfinite(disp).any(axis=0).ravel())
     take = has[:: max(1, int(np.ceil(has.size / max(opts.lcurve_max_pixels, 1))))]
