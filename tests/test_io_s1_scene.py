@@ -1,0 +1,149 @@
+"""Sentinel-1 SAFE products as a RadarScene (gfjax.io.s1_catalog, gfjax.io.s1_scene), on the real Terceira
+crop: its product, and a copy 12 days later (times and absolute orbit moved by one repeat cycle, so the
+same orbit geometry and pixels) — a pair whose geometric offsets are zero and whose images are equal.
+Variants of the copy (HH only; IW2 only; metadata only) give the bad-input errors.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+from gfjax.io.dem import DemSource
+from gfjax.io.safe import Sentinel1Error
+from gfjax.io.safe_write import REP_ANNOTATION, REP_MEASUREMENT, write_manifest, write_sparse_measurement
+
+AOI = (-27.238, 38.642, -27.214, 38.662)     # ~2 × 2 km inside the crop (burst 6)
+
+
+def _product(shared_data, dest, day="18", pol="VV", swath="IW3", orbit=45056, measurement=True):
+    from terceira import CROP_LINE, CROP_SAMPLE, SWATH_SHAPE, read_crop, terceira_dir
+
+    folder = terceira_dir(shared_data)
+    ann = next(folder.glob("s1a-iw3-slc-vv-*.xml"))
+    text = ann.read_text().replace("2022-09-18", f"2022-09-{day}")
+    text = text.replace("<absoluteOrbitNumber>45056<", f"<absoluteOrbitNumber>{orbit}<")
+    text = text.replace("<polarisation>VV</polarisation>", f"<polarisation>{pol}</polarisation>")
+    text = text.replace("<swath>IW3</swath>", f"<swath>{swath}</swath>")
+    stem = ann.stem.replace("20220918", f"202209{day}").replace("-vv-", f"-{pol.lower()}-").replace(
+        "-iw3-", f"-{swath.lower()}-")
+    name = f"S1A_IW_SLC__1SDV_202209{day}T074920_202209{day}T074947_{orbit:06d}_056232_0000"
+    root = dest / f"{name}.SAFE"
+    (root / "annotation").mkdir(parents=True)
+    (root / "annotation" / f"{stem}.xml").write_text(text)
+    files = [(f"annotation/{stem}.xml", REP_ANNOTATION)]
+    if measurement:
+        (root / "measurement").mkdir()
+        write_sparse_measurement(root / f"measurement/{stem}.tiff", SWATH_SHAPE,
+                                 [(CROP_LINE, CROP_SAMPLE, read_crop(folder))])
+        files.append((f"measurement/{stem}.tiff", REP_MEASUREMENT))
+    write_manifest(root / "manifest.safe", mission="S1A", mode="IW", swaths=[swath], pass_direction="DESCENDING",
+                   absolute_orbit=orbit, relative_orbit=9, ascending_node_time=f"2022-09-{day}T07:10:45.409934",
+                   data_take_id=352818, polarisations=[pol], start_time=f"2022-09-{day}T07:49:21.513561",
+                   stop_time=f"2022-09-{day}T07:49:46.683848", files=files)
+    return root
+
+
+@pytest.fixture(scope="module")
+def products(shared_data, tmp_path_factory):
+    dest = tmp_path_factory.mktemp("s1")
+    _product(shared_data, dest)
+    _product(shared_data, dest, day="30", orbit=45056 + 175)
+    return dest
+
+
+def _open(shared_data, folder, aoi):
+    from gfjax.io.s1_scene import open_s1_scene
+
+    dem = shared_data / "dem" / "N38W028.SRTMGL3.hgt.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # the SRTM heights taken as ellipsoidal here: no geoid grid on CI (gfjax.io.geoid)
+        return open_s1_scene(folder, aoi, DemSource(str(dem), "ellipsoid"), spacing_m=100.0, margin_m=300.0,
+                             orbit_dirs=[folder])
+
+
+@pytest.fixture(scope="module")
+def scene(shared_data, products):
+    return _open(shared_data, products, AOI)
+
+
+@pytest.mark.shared
+def test_terceira_pair_as_a_radar_scene(scene):
+    from gfjax.protocols import RadarScene, Track
+
+    assert isinstance(scene, RadarScene) and list(scene.tracks) == ["T009"]
+    trk = scene.tracks["T009"]
+    assert isinstance(trk, Track) and trk.direction == "descending" and trk.swath == "IW3"
+    assert trk.pairs == [(0, 1)] and str(trk.times[0]) == "2022-09-18T07:49:21"
+    # one burst covers the AOI; only its lines and samples over the AOI ± 300 m are read
+    assert [p[:2] for p in trk.acqs[0].layout.pieces] == [(0, 6)] and trk.shape == (227, 970)
+    assert 40 < trk.incidence_deg < 46 and -172 < trk.heading_deg < -168
+    az, rg = trk.map_to_radar()
+    assert np.isfinite(az).all() and np.isfinite(rg).all()
+    assert 0 <= az.min() and az.max() <= trk.shape[0] - 1 and 0 <= rg.min() and rg.max() <= trk.shape[1] - 1
+    ref, sec = scene.slc_pair("T009", 0)
+    assert ref.shape == trk.shape and np.array_equal(ref, sec)
+    # every AOI cell's radar position holds crop data, and image row 0 is the burst line the layout says
+    assert np.all(np.abs(ref[np.round(az).astype(int), np.round(rg).astype(int)]) > 0)
+    d_az, d_rg = scene.geometric_offsets("T009", 0)
+    assert np.nanmax(np.abs(d_az)) < 1e-6 and np.nanmax(np.abs(d_rg)) < 1e-6
+    assert scene.pair_times("T009", 0)[1] - scene.pair_times("T009", 0)[0] == pytest.approx(12 / 365, abs=1e-4)
+    assert scene.dem.shape == scene.grid.shape and scene.ice_mask.all()
+
+
+@pytest.mark.shared
+@pytest.mark.slow            # ~4 s: a second scene (its own lookup-table compilation)
+def test_an_aoi_across_a_burst_overlap_is_debursted_without_gap(shared_data, products):
+    scene = _open(shared_data, products, (-27.24, 38.585, -27.20, 38.61))
+    trk = scene.tracks["T009"]
+    acq = trk.acqs[0]
+    (k6, b6, lo6, hi6), (k7, b7, lo7, hi7) = acq.layout.pieces
+    assert (b6, b7) == (6, 7) and hi6 - lo6 > 20 and hi7 - lo7 > 20
+    sw = acq.swaths[0]
+    t_last = (sw.bursts[6].azimuth_time - sw.first_line_time) / np.timedelta64(1, "ns") * 1e-9 + (hi6 - 1) * 2.0555563e-3
+    t_next = (sw.bursts[7].azimuth_time - sw.first_line_time) / np.timedelta64(1, "ns") * 1e-9 + lo7 * 2.0555563e-3
+    assert abs((t_next - t_last) / sw.azimuth_time_interval_s - 1.0) < 1.0      # consecutive lines, ≤ 1 line off
+    az, rg = trk.map_to_radar()
+    assert np.isfinite(az).all() and az.max() <= trk.shape[0] - 1
+    # down each map column (north → south = along the descending track) the rows only increase
+    assert np.all(np.diff(az, axis=0) > 0)
+
+
+@pytest.mark.shared
+def test_mixed_polarisations_and_swaths_name_the_file(shared_data, tmp_path):
+    from gfjax.io.s1_catalog import catalog, choose_swath
+
+    a = tmp_path / "a"
+    a.mkdir()
+    _product(shared_data, a, measurement=False)
+    hh = _product(shared_data, a, day="30", orbit=45056 + 175, pol="HH", measurement=False)
+    with pytest.raises(Sentinel1Error, match=f"{hh.name}: no VV annotation"):
+        catalog(a)
+    b = tmp_path / "b"
+    b.mkdir()
+    _product(shared_data, b, measurement=False)
+    iw2 = _product(shared_data, b, day="30", orbit=45056 + 175, swath="IW2", measurement=False)
+    acqs = catalog(b)["T009"]
+    assert [str(x.time) for x in acqs] == ["2022-09-18T07:49:21", "2022-09-30T07:49:21"]
+    lat, lon = np.array([38.65]), np.array([-27.226])
+    assert choose_swath(acqs[0], lat, lon) == "IW3"
+    with pytest.raises(Sentinel1Error, match=f"{iw2.name}: no IW3 VV annotation"):
+        acqs[1].swaths("IW3")
+    with pytest.raises(Sentinel1Error, match="no Sentinel-1 product"):
+        catalog(tmp_path)
+
+
+@pytest.mark.shared
+@pytest.mark.slow            # ~3 s: another scene
+def test_a_lonlat_geojson_outline_gives_the_utm_grid_and_ice_mask(shared_data, products, tmp_path):
+    import json
+
+    ring = [[-27.238, 38.642], [-27.214, 38.645], [-27.22, 38.662], [-27.238, 38.642]]
+    (tmp_path / "aoi.geojson").write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}))   # RFC 7946
+    scene = _open(shared_data, products, tmp_path / "aoi.geojson")
+    assert scene.grid.epsg == 32626 and 0.2 < scene.ice_mask.mean() < 0.6
+    assert scene.outline_xy.min() > 4e5                      # the ring in UTM metres
+    (tmp_path / "bad.geojson").write_text(json.dumps({"type": "Polygon", "coordinates": [[[479e3, 4277e3],
+                                                      [481e3, 4277e3], [480e3, 4279e3]]]}))
+    with pytest.raises(ValueError, match="no 'crs' member"):
+        _open(shared_data, products, tmp_path / "bad.geojson")
