@@ -1,6 +1,7 @@
 """Checked by mypy (tests/test_protocols.py), never run: every data source meets the protocols
 of gfjax/protocols.py that the stages read."""
 from gfjax.io.msbas_scene import MsbasScene
+from gfjax.io.s1_scene import S1Acq, S1Scene, S1Track
 from gfjax.io.slc_formats import SlcMeta
 from gfjax.io.stack import StackScene, StackTrack
 from gfjax.protocols import Acquisition, Flowline, MapScene, RadarScene, Track, Truth
@@ -27,6 +28,10 @@ def tracks(simulated: SimTrack, stacked: StackTrack) -> tuple[Track, Track]:
 
 def acquisition(meta: SlcMeta) -> Acquisition:
     return meta
+
+
+def sentinel1(scene: S1Scene, track: S1Track, acq: S1Acq) -> tuple[RadarScene, Track, Acquisition]:
+    return scene, track, acq
 
 
 def flowline(line: SimFlowline) -> Flowline:
