@@ -12,7 +12,8 @@ msbas, autorift         :class:`gfjax.io.msbas_scene.MsbasScene`  :class:`MapSce
 
 Every attribute is a read-only property here (a dataclass field satisfies it). Units: map
 coordinates in m of the grid's CRS, times in decimal years unless named otherwise. The
-Sentinel-1 SAFE source (next issue) implements :class:`RadarScene`. ``tests/typing_sources.py``
+Sentinel-1 SAFE source :class:`gfjax.io.s1_scene.S1Scene` (issue 14; not yet a ``data.source``)
+implements :class:`RadarScene`. ``tests/typing_sources.py``
 has mypy check that each class meets its protocols (``tests/test_protocols.py``).
 """
 from __future__ import annotations
