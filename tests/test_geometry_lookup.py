@@ -120,3 +120,37 @@ def test_cells_off_the_swath_are_invalid(swath):
         grid = MapGrid(EPSG, float(x), float(y), 250.0, 333, 64)
         lut = lookup_table(swath, grid, np.zeros(grid.shape))
         assert not lut.valid.any() and (lut.burst == -1).all() and np.isnan(lut.sample).all()
+
+
+@pytest.mark.shared
+def test_terceira_lookup_table_against_sarsen(swath):
+    """sarsen (bopen, independent: degree-5 polynomial orbit fit, its own Newton zero-Doppler) on the same
+    cells with random heights 0–1000 m: measured median/max 2.4e-4 / 7.4e-4 lines, 2.8e-5 / 4.5e-5 samples
+    over the 64,097 valid cells of the 250 m grid."""
+    pytest.importorskip("sarsen", reason="sarsen (the test extra) is not installed")
+    import xarray as xr
+    from sarsen.geocoding import backward_geocode
+    from sarsen.orbit import OrbitPolyfitInterpolator
+
+    grid = _grid(-27.9, 38.35, -26.95, 38.9)         # the grid above: no new compilation
+    height = np.random.default_rng(0).uniform(0.0, 1000.0, grid.shape)
+    lut = lookup_table(swath, grid, height)
+    lon, lat = xy_to_lonlat(EPSG, *grid.meshgrid())
+    dem_ecef = xr.DataArray(np.moveaxis(llh_to_ecef(lat, lon, height), -1, 0), dims=("axis", "y", "x"),
+                            coords={"axis": [0, 1, 2]})
+    o = swath.orbit
+    position = xr.DataArray(o.position.T, dims=("axis", "azimuth_time"), coords={"azimuth_time": o.time, "axis": [0, 1, 2]})
+    acq = backward_geocode(dem_ecef, OrbitPolyfitInterpolator.from_position(position, deg=5))
+    tau = 2.0 * np.sqrt((acq.dem_distance ** 2).sum("axis")).values / 299_792_458.0
+    sample = (tau - swath.slant_range_time_s) * swath.range_sampling_rate_hz
+    seconds = (acq.azimuth_time.values - swath.first_line_time) / np.timedelta64(1, "ns") * 1e-9
+    t_line = seconds - 0.5 * (tau - swath.slant_range_time_s)                 # the annotation's line time
+    ati = swath.azimuth_time_interval_s
+    burst_t0 = np.array([(b.azimuth_time - swath.first_line_time) / np.timedelta64(1, "ns") * 1e-9
+                         for b in swath.bursts])
+    ok = lut.valid
+    d_line = ((burst_t0[np.maximum(lut.burst, 0)] + lut.line * ati - t_line) / ati)[ok]
+    d_sample = (lut.sample - sample)[ok]
+    assert ok.sum() > 60_000
+    assert np.median(np.abs(d_line)) < 1e-3 and np.abs(d_line).max() < 2e-3, (np.median(np.abs(d_line)), np.abs(d_line).max())
+    assert np.abs(d_sample).max() < 1e-3, np.abs(d_sample).max()
