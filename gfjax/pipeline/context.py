@@ -26,6 +26,7 @@ class RunContext:
     fingerprints: dict = field(default_factory=dict)
     workers: Any = None  # gfjax.pipeline.parallel.Workers (rank, size, barrier, gather)
     disk: Any = None  # gfjax.pipeline.resources.DiskTracker (peak size of the run directory)
+    stage: str | None = None  # the stage now running (set by the runner)
 
     def path(self, *parts: str) -> Path:
         """A path inside the run directory; parent folders are created."""
@@ -73,6 +74,65 @@ class RunContext:
                              f"re-run it (stages=[{stage},...] force=true)")
         return d
 
+    # Storage discipline: an upstream stage's per-item intermediates go as soon as a downstream
+    # stage has used them. The consumer says so (``consumed``); the runner's context removes the
+    # item and leaves a receipt, so the producer never looks at downstream files to know that it
+    # is complete (``available``).
+
+    def consumed(self, path: Path, standing_for: Path | None = None) -> None:
+        """The running stage has used ``path``, an upstream stage's intermediate, and saved
+        ``standing_for`` (its own output that replaces it). Unless ``output.keep_intermediates``,
+        the item is removed after a receipt ``<name>.consumed`` (consumer, its fingerprint, the
+        output) is written atomically: a kill between the two leaves both, never neither."""
+        if getattr(getattr(self.settings, "output", None), "keep_intermediates", False):
+            return
+        from gfjax.pipeline.provenance import atomic_write_json
+
+        path = Path(path)
+        if not path.is_file():
+            return
+        rel = None
+        if standing_for is not None:
+            try:
+                rel = str(Path(standing_for).resolve().relative_to(self.workdir.resolve()))
+            except ValueError:
+                rel = str(standing_for)
+        atomic_write_json(_receipt(path), {"by": self.stage, "fingerprint": self.fingerprints.get(self.stage),
+                                           "standing_for": rel})
+        path.unlink(missing_ok=True)
+
+    def consumer_of(self, path: Path) -> dict | None:
+        """The receipt of a consumed intermediate (``consumed``), or None."""
+        import json
+
+        try:
+            return json.loads(_receipt(Path(path)).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def available(self, path: Path) -> bool:
+        """Whether an intermediate is on disk, or was consumed by a stage whose outputs for the
+        current config stand for it: the receipt names the consumer's current fingerprint, and
+        either the output it saved is there or the consumer is done (its done-marker). Under
+        ``force=true`` with the consumer requested, a receipt does not count: that stage re-runs
+        and needs the item itself."""
+        path = Path(path)
+        if path.is_file():
+            return True
+        info = self.consumer_of(path)
+        by = (info or {}).get("by")
+        if not by or info.get("fingerprint") != self.fingerprints.get(by):
+            return False
+        requested = set(self.config.get("stages") or ()) if isinstance(self.config, dict) else set()
+        if getattr(self.settings, "force", False) and by in requested:
+            return False
+        from gfjax.pipeline.stage import read_marker
+
+        standing = info.get("standing_for")
+        if standing and (self.workdir / standing).exists():
+            return True
+        return (read_marker(self.workdir, by) or {}).get("fingerprint") == self.fingerprints.get(by)
+
     @cached_property
     def grid(self) -> MapGrid:
         """The common map grid of all products: the scene's grid (the synthetic scene's at
@@ -100,3 +160,7 @@ class RunContext:
         from gfjax.pipeline.data import open_scene
 
         return open_scene(self.settings)
+
+
+def _receipt(path: Path) -> Path:
+    return path.with_name(path.name + ".consumed")

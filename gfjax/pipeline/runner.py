@@ -132,6 +132,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
                 continue
             log.info("stage %s: running — %s", stage.name, stage.description)
             t0 = time.perf_counter()
+            ctx.stage = stage.name
             metrics = _run_stage(stage, ctx, workers)
             wall = time.perf_counter() - t0
             done = complete(stage.name)

@@ -4,8 +4,8 @@ map grid, both tracks, range (line of sight) and azimuth; assembled into one map
 Per pair: pixel offsets → metres with the MSBAS signs, NaN-aware Gaussian filter
 (``geometry.filter_width_m``, full 6σ width, on the ground spacing of the offset grid), then
 NaN-aware bilinear geocoding through the track's map → radar lookup table. Each pair's result
-is saved before its offsets are deleted (unless ``output.keep_intermediates``), so a killed run
-resumes where it stopped. The stack ``maps.nc`` carries per map: track, kind (range|azimuth),
+is saved before its offsets are released to the run context (``RunContext.consumed``: removed,
+with a receipt, unless ``output.keep_intermediates``), so a killed run resumes where it stopped. The stack ``maps.nc`` carries per map: track, kind (range|azimuth),
 set index, master/slave decimal years.
 """
 from __future__ import annotations
@@ -150,8 +150,7 @@ def run_geocode(ctx) -> dict:
         np.savez(buf, maps=maps, t_reference=ds.attrs["t_reference"], t_secondary=ds.attrs["t_secondary"])
         atomic_write_bytes(dest, buf.getvalue())
         errors.append({"track": track, "pair": k, **truth_errors(scene, track, k, maps, sets)})
-        if not out_cfg.keep_intermediates:
-            path.unlink(missing_ok=True)
+        ctx.consumed(path, standing_for=dest)  # the runner's discipline: gone once used
 
     errors = [e for part in (workers.gather(errors) or []) for e in part]
     workers.barrier()

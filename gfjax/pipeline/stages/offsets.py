@@ -35,27 +35,11 @@ def write_dataset_atomic(ds, path: Path) -> Path:
     return atomic_write_bytes(path, ds.to_netcdf(engine="h5netcdf"))
 
 
-def _geocoded_file(ctx, track: str, k: int) -> Path:
-    return pair_file(ctx.workdir / "work" / f"geocode-{ctx.fingerprints['geocode']}", track, k, ".npz")
-
-
-def _geocoded_counts(ctx) -> bool:
-    """Whether the geocode stage's outputs stand for a pair's offsets (they replace them once
-    consumed, unless ``output.keep_intermediates``). Not with ``force=true`` when the offsets or
-    the geocode stage is requested: the first recomputes every pair, the second deletes those
-    outputs before it reads the offsets (so missing offsets stop the run before that)."""
-    requested = set(ctx.config.get("stages") or ()) if isinstance(ctx.config, dict) else set()
-    return not (getattr(ctx.settings, "force", False) and requested & {"offsets", "geocode"})
-
-
 def _pending(ctx, folder: Path) -> list[tuple[str, int]]:
-    """Pairs with neither offsets nor (see :func:`_geocoded_counts`) geocoded output for the
-    current config."""
-    geocoded = _geocoded_counts(ctx)
-    if geocoded and (_geocoded_file(ctx, "x", 0).parent / "maps.nc").is_file():
-        return []
-    return [(t, k) for t, k in pair_list(ctx.scene)
-            if not pair_file(folder, t, k).is_file() and not (geocoded and _geocoded_file(ctx, t, k).is_file())]
+    """Pairs whose offsets for the current config are neither on disk nor consumed by a stage
+    whose outputs stand for them (``RunContext.available``: the offsets stage knows nothing of
+    what comes downstream)."""
+    return [(t, k) for t, k in pair_list(ctx.scene) if not ctx.available(pair_file(folder, t, k))]
 
 
 def offsets_complete(ctx) -> bool:
@@ -192,9 +176,10 @@ def missing_chunks(ctx) -> str:
     shown = ", ".join(f"{t}/{k}" for t, k in pending[:8]) + (" …" if len(pending) > 8 else "")
     if not pending:
         return ""
-    if not _geocoded_counts(ctx) and (_geocoded_file(ctx, "x", 0).parent / "maps.nc").is_file():
-        return (f"force=true re-runs geocode from the per-pair offsets, and {len(pending)} pair(s) have "
-                f"none ({shown}; geocode removes them once used unless output.keep_intermediates=true)")
+    by = next((r["by"] for t, k in pending if (r := ctx.consumer_of(pair_file(folder, t, k)))), None)
+    if by:
+        return (f"force=true re-runs {by} from the per-pair offsets, and {len(pending)} pair(s) have "
+                f"none ({shown}; {by} used them and they were removed (output.keep_intermediates=false))")
     if n == 1:
         return f"{len(pending)} pair(s) have no offsets ({shown})"
     return (f"{len(pending)} pair(s) have no offsets ({shown}); with parallel.n_chunks={n} that is "
