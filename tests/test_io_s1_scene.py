@@ -83,6 +83,12 @@ def test_terceira_pair_as_a_radar_scene(scene):
     assert 0 <= az.min() and az.max() <= trk.shape[0] - 1 and 0 <= rg.min() and rg.max() <= trk.shape[1] - 1
     ref, sec = scene.slc_pair("T009", 0)
     assert ref.shape == trk.shape and np.array_equal(ref, sec)
+    raw, _ = scene.slc_pair("T009", 0, deramp=False)
+    assert np.allclose(np.abs(raw), np.abs(ref), rtol=1e-5) and not np.allclose(raw, ref)
+    # deramped: the azimuth spectral centroid (correlation estimator) of the land image is near 0 Hz
+    prf = 1.0 / trk.acqs[0].swaths[0].azimuth_time_interval_s
+    centroid = [prf / (2 * np.pi) * np.angle(np.sum(x[1:] * np.conj(x[:-1]))) for x in (raw[:64], ref[:64])]
+    assert abs(centroid[1]) < 12 and abs(centroid[0]) > 50, centroid
     # every AOI cell's radar position holds crop data, and image row 0 is the burst line the layout says
     assert np.all(np.abs(ref[np.round(az).astype(int), np.round(rg).astype(int)]) > 0)
     d_az, d_rg = scene.geometric_offsets("T009", 0)

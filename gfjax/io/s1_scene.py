@@ -120,16 +120,18 @@ class S1Acq:
         row[np.isnan(col)] = np.nan
         return row, col
 
-    def read(self) -> np.ndarray:
-        """The debursted complex64 image (only the selected windows are read)."""
+    def read(self, deramp: bool = True) -> np.ndarray:
+        """The debursted complex64 image (only the selected windows are read), TOPS-deramped by default."""
         windows = [(k, i, lo, self.layout.samples[0]) for k, i, lo, _ in self.layout.pieces]
-        return _read_windows(self.swaths, windows, self.layout)
+        return _read_windows(self.swaths, windows, self.layout, deramp)
 
 
-def _read_windows(swaths: tuple[SafeSwath, ...], windows, layout: Deburst) -> np.ndarray:
+def _read_windows(swaths: tuple[SafeSwath, ...], windows, layout: Deburst, deramp: bool = True) -> np.ndarray:
     """Image of ``layout``'s shape whose piece n is read from (slice, burst, first line, first sample) ``windows[n]``.
 
-    Parts of a window outside its burst or the swath stay 0.
+    Parts of a window outside its burst or the swath stay 0. ``deramp``: each window is multiplied
+    by its burst's TOPS deramping function at its own lines and samples
+    (:mod:`gfjax.offsets.deramp`: azimuth spectrum at 0 Hz, ready for complex oversampling).
     """
     rows, cols = layout.shape
     out = np.zeros((rows, cols), np.complex64)
@@ -139,7 +141,15 @@ def _read_windows(swaths: tuple[SafeSwath, ...], windows, layout: Deburst) -> np
         a0, a1 = max(l0, 0), min(l1, sw.lines_per_burst)
         c0, c1 = max(s0, 0), min(s1, sw.number_of_samples)
         if a1 > a0 and c1 > c0:
-            out[r + a0 - l0:r + a1 - l0, c0 - s0:c1 - s0] = sw.read_window(i, (a0, a1), (c0, c1))
+            block = sw.read_window(i, (a0, a1), (c0, c1))
+            if deramp:
+                import jax.numpy as jnp
+
+                from ..offsets.deramp import deramp_window, tops_ramp
+
+                block = np.asarray(deramp_window(tops_ramp(sw, i), jnp.asarray(block), jnp.float32(a0),
+                                                 jnp.float32(c0)))
+            out[r + a0 - l0:r + a1 - l0, c0 - s0:c1 - s0] = block
     return out
 
 
@@ -240,14 +250,15 @@ class S1Scene:
             out.append((k, i, kk, ii, dl, ds))
         return out
 
-    def slc_pair(self, track_name: str, pair_index: int) -> tuple[np.ndarray, np.ndarray]:
+    def slc_pair(self, track_name: str, pair_index: int, deramp: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(reference, secondary) debursted complex64 images; the secondary's windows are moved by the whole
-        lines and samples the geometry predicts (:meth:`pair_windows`), nothing is resampled."""
+        lines and samples the geometry predicts (:meth:`pair_windows`), nothing is resampled. Each
+        burst's window is TOPS-deramped (``deramp=False``: as stored)."""
         _, ref, sec = self._pair(track_name, pair_index)
         windows = [(kk, ii, lo + dl, ref.layout.samples[0] + ds)
                    for (_, _, kk, ii, dl, ds), (_, _, lo, _) in zip(self.pair_windows(track_name, pair_index),
                                                                    ref.layout.pieces)]
-        return ref.read(), _read_windows(sec.swaths, windows, ref.layout)
+        return ref.read(deramp), _read_windows(sec.swaths, windows, ref.layout, deramp)
 
     def geometric_offsets(self, track_name: str, pair_index: int) -> tuple[np.ndarray, np.ndarray]:
         """(azimuth, range) px per map cell that the orbits alone predict between :meth:`slc_pair`'s images."""
