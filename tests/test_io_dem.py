@@ -114,3 +114,28 @@ def test_egm96_against_nga_published_values_and_terceira(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")                # PROJ's ballpark fallback must never be used silently
         geoid.geoid_undulation(38.66, -27.20, "egm96")
+
+
+def test_proj_route_uses_an_installed_grid_with_the_right_sign(tmp_path):
+    """PROJ's own transformation, once it finds the grid (here a regional plane named like PROJ's EGM2008
+    grid, in a PROJ data folder of a child process: the folder list is process-global), gives +N."""
+    import subprocess
+    import sys
+
+    import rasterio
+    from rasterio.transform import Affine
+
+    lon = -28.0 + (np.arange(200) + 0.5) * 0.01
+    lat = 39.5 - (np.arange(150) + 0.5) * 0.01
+    with rasterio.open(tmp_path / "us_nga_egm08_25.tif", "w", driver="GTiff", width=200, height=150, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=Affine(0.01, 0.0, -28.0, 0.0, -0.01, 39.5)) as dst:
+        dst.write(_plane_geoid(*np.meshgrid(lon, lat)).astype(np.float32), 1)
+        dst.update_tags(TYPE="VERTICAL_OFFSET_GEOGRAPHIC_TO_VERTICAL")
+        dst.set_band_description(1, "geoid_undulation")
+    code = ("import pyproj, sys; pyproj.datadir.append_data_dir(sys.argv[1]);"
+            "from gfjax.io import geoid;"
+            "print(geoid.geoid_source('egm2008'), float(geoid.geoid_undulation(38.65, -27.1, 'egm2008')))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    source, value = out.stdout.split()
+    assert source == "proj" and abs(float(value) - _plane_geoid(-27.1, 38.65)) < 1e-3, out.stdout

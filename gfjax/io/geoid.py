@@ -21,7 +21,9 @@ Nothing is downloaded by gfjax. With none available, :class:`GeoidUnavailableErr
 was tried and how to get a grid. Measured here (this project's CI machine: no PROJ grid, no
 access to cdn.proj.org, Python 3.11): none of 2 and 3 is present, so a geoid-referenced DEM needs
 ``grid_path``; the ``egm96`` 5′ grid reproduces NGA's published EGM96 check values (NGA's
-``OUTINTPT.DAT``) to ≤ 5 mm (tests/test_io_dem.py).
+``OUTINTPT.DAT``) to ≤ 5 mm (tests/test_io_dem.py), and the same grid written as a PROJ grid
+(``us_nga_egm96_15.tif`` in a PROJ data folder) makes route 2 give the package's values to 1e-11 m
+(N = +57.81 m at Terceira, 38.66 N 27.20 W).
 """
 from __future__ import annotations
 
