@@ -15,18 +15,41 @@ from gfjax.io.safe_write import REP_ANNOTATION, REP_MEASUREMENT, write_manifest,
 AOI = (-27.238, 38.642, -27.214, 38.662)     # ~2 × 2 km inside the crop (burst 6)
 
 
-def _product(shared_data, dest, day="18", pol="VV", swath="IW3", orbit=45056, measurement=True):
+def _shift_times(text, seconds):
+    """Annotation text with every UTC time outside the orbit list, and each azimuthAnxTime, moved by ``seconds``."""
+    import re
+
+    def move(m):
+        t = np.datetime64(m.group(0), "ns") + np.timedelta64(int(round(seconds * 1e9)), "ns")
+        return str(t)[:26]
+
+    def anx(m):
+        return f"<azimuthAnxTime>{float(m.group(1)) + seconds:.15e}<"
+
+    head, rest = text.split("<orbitList", 1)
+    orbits, tail = rest.split("</orbitList>", 1)
+    time = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+"
+    tail = re.sub(r"<azimuthAnxTime>([^<]+)<", anx, re.sub(time, move, tail))
+    return re.sub(time, move, head) + "<orbitList" + orbits + "</orbitList>" + tail
+
+
+def _product(shared_data, dest, day="18", pol="VV", swath="IW3", orbit=45056, measurement=True, shift_s=0.0):
     from terceira import CROP_LINE, CROP_SAMPLE, SWATH_SHAPE, read_crop, terceira_dir
 
     folder = terceira_dir(shared_data)
     ann = next(folder.glob("s1a-iw3-slc-vv-*.xml"))
     text = ann.read_text().replace("2022-09-18", f"2022-09-{day}")
+    if shift_s:                           # the next slice of the same pass (its orbit list unchanged)
+        text = _shift_times(text, shift_s)
     text = text.replace("<absoluteOrbitNumber>45056<", f"<absoluteOrbitNumber>{orbit}<")
     text = text.replace("<polarisation>VV</polarisation>", f"<polarisation>{pol}</polarisation>")
     text = text.replace("<swath>IW3</swath>", f"<swath>{swath}</swath>")
     stem = ann.stem.replace("20220918", f"202209{day}").replace("-vv-", f"-{pol.lower()}-").replace(
-        "-iw3-", f"-{swath.lower()}-")
-    name = f"S1A_IW_SLC__1SDV_202209{day}T074920_202209{day}T074947_{orbit:06d}_056232_0000"
+        "-iw3-", f"-{swath.lower()}-").replace("-006", "-006" if not shift_s else "-007")
+    start = np.datetime64(f"2022-09-{day}T07:49:21.513561", "us") + np.timedelta64(int(shift_s * 1e6), "us")
+    stop = np.datetime64(f"2022-09-{day}T07:49:46.683848", "us") + np.timedelta64(int(shift_s * 1e6), "us")
+    name = (f"S1A_IW_SLC__1SDV_{str(start)[:19].replace('-', '').replace(':', '')}_"
+            f"{str(stop)[:19].replace('-', '').replace(':', '')}_{orbit:06d}_056232_0000")
     root = dest / f"{name}.SAFE"
     (root / "annotation").mkdir(parents=True)
     (root / "annotation" / f"{stem}.xml").write_text(text)
@@ -38,8 +61,7 @@ def _product(shared_data, dest, day="18", pol="VV", swath="IW3", orbit=45056, me
         files.append((f"measurement/{stem}.tiff", REP_MEASUREMENT))
     write_manifest(root / "manifest.safe", mission="S1A", mode="IW", swaths=[swath], pass_direction="DESCENDING",
                    absolute_orbit=orbit, relative_orbit=9, ascending_node_time=f"2022-09-{day}T07:10:45.409934",
-                   data_take_id=352818, polarisations=[pol], start_time=f"2022-09-{day}T07:49:21.513561",
-                   stop_time=f"2022-09-{day}T07:49:46.683848", files=files)
+                   data_take_id=352818, polarisations=[pol], start_time=str(start), stop_time=str(stop), files=files)
     return root
 
 
@@ -153,3 +175,34 @@ def test_a_lonlat_geojson_outline_gives_the_utm_grid_and_ice_mask(shared_data, p
                                                       [481e3, 4277e3], [480e3, 4279e3]]]}))
     with pytest.raises(ValueError, match="no 'crs' member"):
         _open(shared_data, products, tmp_path / "bad.geojson")
+
+
+@pytest.mark.shared
+@pytest.mark.slow            # ~8 s: four annotations read (xarray-sentinel's decoders)
+def test_adjacent_slices_of_a_pass_are_joined_along_azimuth(shared_data, tmp_path):
+    """The Terceira annotation and a copy moved by 9 burst cycles (24.8 s: the next slice of the same
+    datatake, same absolute orbit) join into one acquisition; an AOI at the slice boundary takes the
+    last burst of the first and the first of the second, debursted without a gap. A copy moved by 8
+    cycles repeats a burst: it is taken once. An AOI outside the swath is an error naming the product."""
+    from gfjax.io.s1_catalog import catalog, choose_swath, select_bursts
+    from gfjax.io.s1_scene import _deburst
+
+    cycle = 2.758556
+    lat = np.array([38.28, 38.29, 38.28, 38.29])
+    lon = np.array([-27.5, -27.5, -27.45, -27.45])
+    for shift, expected in ((9, ((0, 8), (1, 0))), (8, ((0, 8), (1, 1)))):
+        folder = tmp_path / f"shift{shift}"
+        folder.mkdir()
+        first = _product(shared_data, folder, measurement=False)
+        _product(shared_data, folder, measurement=False, shift_s=shift * cycle)
+        acqs = catalog(folder)["T009"]
+        assert len(acqs) == 1 and [p.path.name for p in acqs[0].products][0] == first.name
+        swaths = acqs[0].swaths("IW3")
+        sel = select_bursts(swaths, lat, lon, np.zeros(4), 500.0)
+        assert sel.bursts == expected, sel
+        (k0, b0, _, hi0), (k1, b1, lo1, _) = _deburst(swaths, sel.bursts, sel.lines, sel.samples).pieces
+        t_last = swaths[k0].bursts[b0].azimuth_time + np.timedelta64(int((hi0 - 1) * 2055556.3), "ns")
+        t_next = swaths[k1].bursts[b1].azimuth_time + np.timedelta64(int(lo1 * 2055556.3), "ns")
+        assert abs((t_next - t_last) / np.timedelta64(1, "ns") * 1e-9 / swaths[0].azimuth_time_interval_s - 1) <= 0.5
+    with pytest.raises(Sentinel1Error, match=f"{first.name}.*the AOI is in none of the swaths"):
+        choose_swath(acqs[0], np.array([45.0]), np.array([-20.0]))
