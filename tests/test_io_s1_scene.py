@@ -91,6 +91,7 @@ def scene(shared_data, products):
 
 @pytest.mark.shared
 def test_terceira_pair_as_a_radar_scene(scene):
+    from gfjax.geometry.projection import projection_vectors
     from gfjax.protocols import RadarScene, Track
 
     assert isinstance(scene, RadarScene) and list(scene.tracks) == ["T009"]
@@ -100,6 +101,9 @@ def test_terceira_pair_as_a_radar_scene(scene):
     # one burst covers the AOI; only its lines and samples over the AOI ± 300 m are read
     assert [p[:2] for p in trk.acqs[0].layout.pieces] == [(0, 6)] and trk.shape == (227, 970)
     assert 40 < trk.incidence_deg < 46 and -172 < trk.heading_deg < -168
+    los, flight, inc = trk.look_vectors()
+    rg_vec, az_vec = projection_vectors(trk.heading_deg, inc)          # MSBAS convention, per cell
+    assert np.abs(los - np.moveaxis(rg_vec, -1, 0)).max() < 3e-3 and np.abs(flight - np.moveaxis(az_vec, -1, 0)).max() < 3e-3
     az, rg = trk.map_to_radar()
     assert np.isfinite(az).all() and np.isfinite(rg).all()
     assert 0 <= az.min() and az.max() <= trk.shape[0] - 1 and 0 <= rg.min() and rg.max() <= trk.shape[1] - 1

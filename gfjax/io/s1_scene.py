@@ -186,6 +186,12 @@ class S1Track:
         row, col = self.acqs[0].image_position()
         return row.astype(np.float32), col.astype(np.float32)
 
+    def look_vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per map cell, from the reference's real orbit: range (LOS, ground → satellite) and azimuth (flight)
+        unit vectors (3, ny, nx) = (north, east, up) — the MSBAS projection vectors — and incidence, degrees."""
+        lut = self.acqs[0].lut
+        return lut["los"].copy(), lut["flight"].copy(), lut["incidence_deg"].copy()
+
 
 @dataclass(eq=False)
 class S1Scene:
