@@ -113,13 +113,13 @@ class OutputConfig:
     keep_intermediates: bool = False  # keep per-pair offsets / radar maps after use
     cog: bool = True  # write Cloud-Optimized GeoTIFFs
     # also write every pair's offsets as GAMMA files, offsets_gamma/<track>/<ref>_<sec>.offs/.ccp/.off
-    # (the input layout of precomputed offsets); written when the geocode stage runs
+    # (the input layout of precomputed offsets); by the export_offsets stage (on for a finished run: written then)
     gamma_offsets: bool = False
     # also write every pair's offsets as ISCE / PyCuAmpcor ENVI outputs (dense_offsets, snr, covariance,
     # correlation_peak), offsets_ampcor/<track>/<ref>_<sec>/ (also an input layout of precomputed offsets)
     ampcor_offsets: bool = False
     # also write the geocoded map stack as an MSBAS v10 input folder, msbas_inputs/ (GeoTIFF maps, list
-    # files, header.txt: run MSBAS itself, or gfjax with data.source=msbas); written by the geocode stage
+    # files, header.txt: run MSBAS itself, or gfjax with data.source=msbas); by the export_msbas stage
     msbas_inputs: bool = False
 
 

@@ -27,6 +27,8 @@ class RunContext:
     workers: Any = None  # gfjax.pipeline.parallel.Workers (rank, size, barrier, gather)
     disk: Any = None  # gfjax.pipeline.resources.DiskTracker (peak size of the run directory)
     stage: str | None = None  # the stage now running (set by the runner)
+    # stages whose consumed items must be made again (a requested ``needs_items`` stage is due)
+    items_needed: set = field(default_factory=set)
 
     def path(self, *parts: str) -> Path:
         """A path inside the run directory; parent folders are created."""
@@ -110,15 +112,28 @@ class RunContext:
         except (OSError, ValueError):
             return None
 
-    def available(self, path: Path) -> bool:
+    def release_if_consumed(self, path: Path) -> None:
+        """Remove an intermediate made again for a ``needs_items`` stage when its receipt shows
+        that its consumer's outputs stand for it (storage discipline restored)."""
+        path = Path(path)
+        if path.is_file() and self.consumer_of(path) is not None and self._receipt_counts(path):
+            path.unlink(missing_ok=True)
+
+    def available(self, path: Path, producer: str | None = None) -> bool:
         """Whether an intermediate is on disk, or was consumed by a stage whose outputs for the
         current config stand for it: the receipt names the consumer's current fingerprint, and
         either the output it saved is there or the consumer is done (its done-marker). Under
         ``force=true`` with the consumer requested, a receipt does not count: that stage re-runs
-        and needs the item itself."""
+        and needs the item itself; nor for a ``producer`` whose items a due ``needs_items`` stage
+        reads (``items_needed``)."""
         path = Path(path)
         if path.is_file():
             return True
+        if producer is not None and producer in self.items_needed:
+            return False
+        return self._receipt_counts(path)
+
+    def _receipt_counts(self, path: Path) -> bool:
         info = self.consumer_of(path)
         by = (info or {}).get("by")
         if not by or info.get("fingerprint") != self.fingerprints.get(by):

@@ -43,6 +43,12 @@ class Stage:
     missing_hint: Callable[[Any], str] | None = None  # names what is missing (e.g. chunks)
     root_only: bool = False  # with MPI: runs on rank 0 only (the others wait)
     code: tuple[str, ...] = ()
+    # optional stage (an export): runs when ``enabled(settings)`` and every stage it requires is
+    # requested, without being listed in ``stages``
+    enabled: Callable[[Any], bool] | None = None
+    # it reads its upstream stages' per-item intermediates themselves: a receipt of a consumed
+    # item does not count for it (``RunContext.available``), so they are made again
+    needs_items: bool = False
 
 
 @dataclass
@@ -62,12 +68,20 @@ class Registry:
     def order(self) -> list[str]:
         return list(self.stages)
 
-    def resolve(self, requested: list[str]) -> list[Stage]:
-        """Requested stages in pipeline order; unknown names are an error naming them."""
+    def resolve(self, requested: list[str], settings: Any = None) -> list[Stage]:
+        """Requested stages in pipeline order, with the optional stages ``enabled`` by
+        ``settings`` whose required stages are all requested; unknown names are an error."""
         unknown = [s for s in requested if s not in self.stages]
         if unknown:
             raise StageError(f"unknown stage(s) {unknown} in 'stages'; known stages, in order: {self.order}")
-        return [self.stages[n] for n in self.order if n in requested]
+        chosen = set(requested)
+        if settings is not None:
+            for name in self.order:
+                st = self.stages[name]
+                if (st.enabled is not None and name not in chosen and st.requires
+                        and all(r in chosen for r in st.requires) and st.enabled(settings)):
+                    chosen.add(name)
+        return [self.stages[n] for n in self.order if n in chosen]
 
     def upstream(self, name: str) -> list[str]:
         """All stages ``name`` depends on, transitively, in pipeline order."""

@@ -78,32 +78,6 @@ def truth_errors(scene, track_name: str, k: int, maps: np.ndarray, sets: list[di
     return out
 
 
-def _pair_name(ctx, track: str, k: int) -> str:
-    times = ctx.scene.tracks[track].times
-    i, j = ctx.scene.tracks[track].pairs[k]
-    return "_".join(str(np.datetime64(times[n], "D")).replace("-", "") for n in (i, j))
-
-
-def export_gamma_offsets(ctx, ds: xr.Dataset, track: str, k: int) -> None:
-    """``output.gamma_offsets``: the pair's offsets as GAMMA files in ``offsets_gamma/<track>/``
-    (``<ref>_<sec>.offs/.ccp/.off``, the input layout of precomputed offsets)."""
-    from gfjax.io.gamma_offsets import write_offsets_dataset
-
-    name = _pair_name(ctx, track, k)
-    write_offsets_dataset(ds, ctx.path("offsets_gamma", track, name), title=f"gfjax offsets {track} {name}")
-
-
-def export_ampcor_offsets(ctx, ds: xr.Dataset, track: str, k: int) -> None:
-    """``output.ampcor_offsets``: the pair's offsets as PyCuAmpcor ENVI outputs in
-    ``offsets_ampcor/<track>/<ref>_<sec>/`` (an input layout of precomputed offsets)."""
-    from gfjax.io.ampcor import write_dense_offsets
-
-    window = [int(w) for w in ds.attrs["window"]]
-    first = [int(round(float(ds[dim].values[0]) - (w - 1) / 2.0)) for dim, w in zip(("azimuth", "range"), window)]
-    write_dense_offsets(ds, ctx.path("offsets_ampcor", track, _pair_name(ctx, track, k)), first_window=first,
-                        step=[int(s) for s in ds.attrs["step"]], window=window)
-
-
 def maps_path(ctx):
     return ctx.workdir / "work" / f"geocode-{ctx.fingerprints['geocode']}" / "maps.nc"
 
@@ -139,10 +113,6 @@ def run_geocode(ctx) -> dict:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             ds = ds.load()
         maps = geocode_pair(ds, scene.tracks[track], luts[track], geo.filter_width_m, geo.min_valid_fraction)
-        if out_cfg.gamma_offsets:
-            export_gamma_offsets(ctx, ds, track, k)
-        if getattr(out_cfg, "ampcor_offsets", False):
-            export_ampcor_offsets(ctx, ds, track, k)
         if not np.isfinite(maps).any():
             log.warning("geocode: pair %s/%d has no valid value on the map grid (no overlap or all "
                         "rejected); kept as an empty map", track, k)
@@ -180,11 +150,6 @@ def run_geocode(ctx) -> dict:
     from gfjax.io.netcdf import attach_grid
 
     write_dataset_atomic(attach_grid(ds, grid), maps_path(ctx))
-    if out_cfg.msbas_inputs:
-        from gfjax.pipeline.msbas_folder import write_msbas_folder
-
-        header = write_msbas_folder(ctx.path("msbas_inputs", "header.txt").parent, ds, sets, grid, ctx.settings.msbas)
-        log.info("geocode: MSBAS v10 input folder written: %s", header)
     if ctx.disk is not None:
         ctx.disk.sample()  # the run directory's fullest moment: the stack and its per-pair parts
     if not out_cfg.keep_intermediates:
