@@ -66,7 +66,7 @@ USES = {"jax": "import jax", "jaxlib": None, "numpy": "import numpy", "scipy": "
         "rasterio": "import rasterio", "hydra-core": "import hydra", "omegaconf": "import omegaconf",
         "pyyaml": "import yaml", "tqdm": "import tqdm", "pillow": "import PIL",
         "mpi4py": "import mpi4py", "mpi4jax": "import mpi4jax", "asf-search": "import asf_search",
-        "bokeh": "import bokeh"}
+        "bokeh": "import bokeh", "xarray-sentinel": "import xarray_sentinel"}
 
 
 def _source_uses(snippet: str) -> bool:

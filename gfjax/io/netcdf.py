@@ -123,7 +123,7 @@ def write_netcdf(ds: xr.Dataset, path, grid: MapGrid | None = None, complevel: i
             ds.variables[name].encoding["_FillValue"] = np.nan
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ds.to_netcdf(path, engine="netcdf4")
+    ds.to_netcdf(path, engine="h5netcdf")
     return path
 
 
@@ -154,6 +154,6 @@ def read_netcdf(path) -> tuple[xr.Dataset, MapGrid]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: NetCDF file not found")
-    with xr.open_dataset(path, engine="netcdf4") as ds:
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
         ds = decode_cf_time(ds.load())
     return ds, grid_from_dataset(ds, name=str(path))

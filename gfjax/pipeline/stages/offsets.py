@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from gfjax.pipeline.provenance import atomic_write_bytes
 from gfjax.pipeline.stage import REGISTRY, Stage
 
 log = logging.getLogger("gfjax")
@@ -31,15 +30,18 @@ def pair_file(folder: Path, track: str, k: int, suffix: str = ".nc") -> Path:
 
 
 def write_dataset_atomic(ds, path: Path) -> Path:
-    """NetCDF bytes through a temporary file + rename (never a half-written pair)."""
-    return atomic_write_bytes(path, ds.to_netcdf(engine="h5netcdf"))
+    """NetCDF (h5netcdf) written straight to a temporary file beside ``path``, then renamed: never
+    a half-written file, and no in-memory copy of the serialised bytes."""
+    from gfjax.pipeline.provenance import atomic_write_with
+
+    return atomic_write_with(path, lambda tmp: ds.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def _pending(ctx, folder: Path) -> list[tuple[str, int]]:
     """Pairs whose offsets for the current config are neither on disk nor consumed by a stage
     whose outputs stand for them (``RunContext.available``: the offsets stage knows nothing of
     what comes downstream)."""
-    return [(t, k) for t, k in pair_list(ctx.scene) if not ctx.available(pair_file(folder, t, k))]
+    return [(t, k) for t, k in pair_list(ctx.scene) if not ctx.available(pair_file(folder, t, k), producer="offsets")]
 
 
 def offsets_complete(ctx) -> bool:
