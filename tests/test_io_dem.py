@@ -2,7 +2,8 @@
 
 Oracle: a plane DEM and a plane geoid in lon/lat, warped onto a UTM grid, give the plane values
 at the cell centres (bilinear is exact on planes). Real data: the SRTM 3″ tile of Terceira read
-straight from its zip. Truth (skipped when no EGM96 grid is available — on this project's CI
+straight from its zip. Truth on every machine: 4 × 4 real EGM96 5′ nodes written as a grid file give
+NGA's published undulations at two check points to −5.1 and +3.2 mm. Truth (skipped when no EGM96 grid is available — on this project's CI
 machine there is none): NGA's published EGM96 check values (``OUTINTPT.DAT`` of NGA's EGM96
 interpolation program, 15′ grid) — the ``egm96`` package's 5′ grid reproduces all six to ≤ 5 mm
 (measured: 0.7–5.1 mm); the undulation at Terceira (38.66 N, 27.20 W) is +57.81 m.
@@ -89,6 +90,35 @@ def test_srtm_tile_read_from_its_zip(shared_data):
     h = read_dem(DemSource(str(path), "ellipsoid"), TERCEIRA_UTM)
     # Terceira's east coast: sea (0 m) to ~800 m inland of Praia da Vitória in this box
     assert np.isfinite(h).all() and h.min() >= -5 and 300 < h.max() < 1100 and (h < 1).mean() > 0.05
+
+
+# EGM96 5′ grid nodes (m; rows 38.5 … 38.75 N, columns from the first node's longitude east in 5′ steps)
+# around two NGA check points, from the
+# complete grid that the egm96 package bundles: a real geoid grid file for the file route on any machine
+EGM96_NODES = {
+    (38.6254730, 359.9995000, 50.066): (-10 / 60, [[50.28, 50.17, 50.04, 49.89], [50.33, 50.20, 50.06, 49.91],
+                                               [50.35, 50.21, 50.06, 49.89], [50.34, 50.20, 50.03, 49.86]]),
+    (38.6281550, 269.7791550, -31.628): (-90 - 20 / 60, [[-31.43, -31.40, -31.38, -31.36],
+                                                             [-31.59, -31.56, -31.53, -31.51],
+                                                             [-31.74, -31.70, -31.67, -31.64],
+                                                             [-31.87, -31.82, -31.78, -31.75]]),
+}
+
+
+def test_a_real_egm96_grid_file_reproduces_nga_published_values(tmp_path):
+    """The file route (gfjax.io.geoid, ``grid_path``) on 4 × 4 real EGM96 5′ nodes gives NGA's published
+    undulations at two of its check points (longitudes 0–360 wrapped onto the grid) within 1 cm."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    step = 5.0 / 60.0
+    for k, ((lat, lon, expected), (first_lon, rows)) in enumerate(EGM96_NODES.items()):
+        path = tmp_path / f"egm96_{k}.tif"
+        with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="float32", crs="EPSG:4326",
+                           transform=Affine(step, 0.0, first_lon - step / 2, 0.0, -step, 38.75 + step / 2)) as dst:
+            dst.write(np.asarray(rows, np.float32)[::-1], 1)                  # north-up
+        value = float(geoid.geoid_undulation(lat, lon, "egm96", path))
+        assert abs(value - expected) < 0.01
 
 
 def _egm96_source_or_skip():
