@@ -32,7 +32,7 @@ from .dem import DemSource, read_dem
 from .s1_catalog import S1Acquisition, catalog, choose_swath, select_bursts
 from .safe import SafeSwath, Sentinel1Error
 
-__all__ = ["Deburst", "S1Scene", "S1Track", "open_s1_scene"]
+__all__ = ["Deburst", "S1Acq", "S1Scene", "S1Track", "open_s1_scene"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class S1Acq:
     acquisition: S1Acquisition
     swaths: tuple[SafeSwath, ...]
     layout: Deburst
-    lut: dict                 # burst (track-level index into layout.pieces; −1 none), line, sample, valid, los, …
+    lut: dict                 # piece (index into layout.pieces; −1 none), line (in that burst), sample, valid, los, …
     orbit_report: list
 
     @property
