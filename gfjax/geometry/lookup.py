@@ -9,7 +9,8 @@ convention) and the incidence angle.
 Kernel (pure JAX, ONE cell, vmapped): :func:`lookup_cell` — geodetic → ECEF (WGS84), Newton
 zero-Doppler, nearest burst (in overlaps the one whose centre is nearer), the annotation's
 bistatic line time, validity from the burst's per-line ``firstValidSample``/``lastValidSample``
-(−1 = an invalid line), look vectors. Float64 under ``jax.enable_x64(True)`` (see rdr).
+(−1 = an invalid line), look vectors; a cell whose Newton iteration did not reach zero Doppler
+(line of sight not ⟂ velocity within 1e-8 rad) is invalid. Float64 under ``jax.enable_x64(True)`` (see rdr).
 
 Driver (geometry ring, NumPy + pyproj): :func:`lookup_table` streams the grid in blocks of
 ``block_rows`` rows (every block padded to the same shape: one compilation), so memory stays
@@ -62,6 +63,8 @@ def lookup_cell(orbit: Orbit, timing: SwathTiming, first_valid: Array, last_vali
     valid = (rc["in_burst"] & (lo >= 0) & (sample >= lo) & (sample <= hi) & jnp.isfinite(height_m)
              & jnp.isfinite(line))
     look = look_geometry(orbit, target, lat_rad, lon_rad, rc["azimuth_time"])
+    # Newton converged: the line of sight is perpendicular to the velocity (1e-8 rad ≈ 1 cm at 900 km)
+    valid = valid & (jnp.abs(jnp.dot(look["los"], look["flight"])) < 1e-8)
     return {"burst": burst, "line": line, "sample": sample, "valid": valid, "los": look["los"],
             "flight": look["flight"], "incidence_deg": look["incidence_deg"]}
 
