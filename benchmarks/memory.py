@@ -1,0 +1,98 @@
+"""Peak host memory (RSS) per stage against image size and stack depth (issue 13, item 5).
+
+    python benchmarks/memory.py                              # sizes 1 2 4, dates 1 2, table + JSON
+    python benchmarks/memory.py --sizes 1 2 --dates 1 --json bench_results/memory.json
+
+The workload is the default experiment's chain (``+experiment=muldrow``: synthetic scene, both
+tracks) on a short period, so that a row takes minutes: ``--months`` months of acquisitions from
+2020-01-01 (12-day pairs) at 1× the dates, twice as many months at 2×. Image size: the radar
+pixel spacing is scaled by 1/√f (``scene.pixel_scale`` = 4/√f), so f× the default's pixels per
+image; the map grid is unchanged. Each stage runs in its own process (``stages=[<stage>]`` on the
+same run directory, in order), so its peak RSS is the process's ``ru_maxrss`` (report.json's
+``runs[-1].peak_rss_mb``), imports and JAX's runtime included. The table gives MiB per stage and
+configuration and, per stage, the ratio of the largest image to 1× (the issue asks ≤ 1.3× at 4×:
+host memory must not grow with image size or stack depth beyond the configured budget).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STAGES = ("scene", "offsets", "geocode", "msbas", "products")
+
+
+def end_date(months: int) -> str:
+    year, month = 2020 + months // 12, 1 + months % 12
+    return f"{year:04d}-{month:02d}-01"
+
+
+def run_row(root: Path, size: float, dates: int, months: int, stages=STAGES) -> dict:
+    name = f"mem_s{size:g}_d{dates}"
+    common = ["+experiment=muldrow", f"name={name}", f"output.root={root}", "products.animation=false",
+              f"scene.pixel_scale={4.0 / math.sqrt(size):.6f}", "scene.start=2020-01-01",
+              f"scene.end={end_date(months * dates)}"]
+    row: dict = {"size": size, "dates": dates, "stages": {}}
+    for stage in stages:
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "gfjax.run", *common, f"stages=[{stage}]"],
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(f"{name} stage {stage} failed:\n{proc.stderr[-3000:]}")
+        rep = json.loads((root / name / "report.json").read_text())
+        row["stages"][stage] = {"peak_rss_mb": rep["runs"][-1].get("peak_rss_mb"), "wall_s": round(wall, 1)}
+        if stage == "scene":
+            sc = rep["stages"]["scene"]
+            row["scene"] = {k: sc.get(k) for k in ("n_pairs", "n_acquisitions", "radar_shape", "slc_shape") if k in sc}
+        print(f"  {name} {stage}: {row['stages'][stage]['peak_rss_mb']} MiB, {wall:.0f} s", flush=True)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    head = "| image × | dates × | " + " | ".join(STAGES) + " |"
+    lines = [head, "|" + "---|" * (len(STAGES) + 2)]
+    for r in rows:
+        lines.append(f"| {r['size']:g} | {r['dates']} | "
+                     + " | ".join(f"{r['stages'].get(s, {}).get('peak_rss_mb', '–')}" for s in STAGES) + " |")
+    base = next((r for r in rows if r["size"] == 1 and r["dates"] == 1), None)
+    if base:
+        for r in rows:
+            if r is base:
+                continue
+            ratios = [(r["stages"][s]["peak_rss_mb"] / base["stages"][s]["peak_rss_mb"])
+                      if s in r["stages"] and s in base["stages"] else float("nan") for s in STAGES]
+            lines.append(f"| ratio to 1×/1× ({r['size']:g}, {r['dates']}) | | "
+                         + " | ".join(f"{x:.2f}" for x in ratios) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=float, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--dates", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--months", type=int, default=2, help="months of acquisitions at 1× dates")
+    ap.add_argument("--json", type=Path, default=Path("bench_results/memory.json"))
+    args = ap.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="gfjax-mem-") as tmp:
+        for dates in args.dates:
+            for size in (args.sizes if dates == 1 else [1]):
+                rows.append(run_row(Path(tmp), size, dates, args.months))
+    print(table(rows))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"machine": {"host": platform.node(), "cpus": os.cpu_count(),
+                                                 "load_avg_1m": os.getloadavg()[0]},
+                                     "months_at_1x": args.months, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
