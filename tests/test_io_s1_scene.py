@@ -210,3 +210,22 @@ def test_adjacent_slices_of_a_pass_are_joined_along_azimuth(shared_data, tmp_pat
         assert abs((t_next - t_last) / np.timedelta64(1, "ns") * 1e-9 / swaths[0].azimuth_time_interval_s - 1) <= 0.5
     with pytest.raises(Sentinel1Error, match=f"{first.name}.*the AOI is in none of the swaths"):
         choose_swath(acqs[0], np.array([45.0]), np.array([-20.0]))
+
+
+@pytest.mark.shared
+def test_chip_pairs_cut_each_burst_without_resampling(scene):
+    from gfjax.io.s1_chips import chip_pairs
+
+    rows, cols = np.meshgrid(np.arange(0, scene.grid.ny, 5), np.arange(0, scene.grid.nx, 5), indexing="ij")
+    out = chip_pairs(scene, "T009", 0, rows.ravel(), cols.ravel(), chip=(32, 64), search=(8, 16))
+    assert out["ref"].shape == (rows.size, 32, 64) and out["sec"].shape == (rows.size, 48, 96)
+    assert out["ok"].all() and set(out["ref_burst"]) == {6} and set(out["sec_burst"]) == {6}
+    # the 12-day copy has the same orbit geometry: nothing predicted, the search area's centre is the chip
+    assert np.abs(out["predicted"]).max() < 1e-6
+    assert np.array_equal(out["sec"][:, 8:40, 16:80], out["ref"]) and np.all(np.abs(out["ref"]).mean(axis=(1, 2)) > 0)
+    # a cell whose window would cross the burst's last valid line is flagged, its arrays zero
+    trk = scene.tracks["T009"]
+    far = chip_pairs(scene, "T009", 0, [0], [0], chip=(4000, 8))
+    assert not far["ok"][0] and not far["ref"].any() and far["ref_burst"][0] == -1 and trk.pairs == [(0, 1)]
+    with pytest.raises(ValueError, match="rows and cols must be 1-D"):
+        chip_pairs(scene, "T009", 0, [[0]], [[0]])
