@@ -89,7 +89,7 @@ def azimuth_centroid(ramp: TopsRamp, line: Array, sample: Array) -> Array:
     return fdc + kt * d
 
 
-def _phase_window(ramp: TopsRamp, shape: tuple[int, int], first_line: Array, first_sample: Array,
+def _phase_window(ramp: TopsRamp, shape: tuple[int, ...], first_line: Array, first_sample: Array,
                   with_centroid: bool) -> Array:
     lines = first_line + jnp.arange(shape[0], dtype=jnp.result_type(first_line, float))
     samples = first_sample + jnp.arange(shape[1], dtype=jnp.result_type(first_sample, float))
