@@ -22,10 +22,13 @@ so a written folder reads back without arguments; given arguments must agree wit
 """
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from .envi import EnviHeader, RawFormatError, envi_header_path, read_envi, write_envi
 
@@ -39,7 +42,7 @@ UNITS = {"azimuth_offset": "px", "range_offset": "px", "prior_azimuth": "px", "p
          "cov_azimuth": "px2", "cov_range": "px2", "cov_cross": "px2"}
 
 
-def _pair(value, name: str, where: str) -> tuple[int, int]:
+def _pair(value: Any, name: str, where: str) -> tuple[int, int]:
     try:
         a, r = (int(v) for v in value)
     except (TypeError, ValueError):
@@ -47,7 +50,7 @@ def _pair(value, name: str, where: str) -> tuple[int, int]:
     return a, r
 
 
-def _header_grid(header: EnviHeader, where: str) -> dict:
+def _header_grid(header: EnviHeader, where: str) -> dict[str, tuple[int, int]]:
     out = {}
     for key, value in header.extra:
         if key.startswith("gfjax "):
@@ -57,7 +60,9 @@ def _header_grid(header: EnviHeader, where: str) -> dict:
     return out
 
 
-def read_dense_offsets(folder, *, first_window=None, step=None, window=None, files: dict | None = None) -> xr.Dataset:
+def read_dense_offsets(folder: str | PathLike[str], *, first_window: ArrayLike | None = None,
+                       step: ArrayLike | None = None, window: ArrayLike | None = None,
+                       files: dict[str, str | PathLike[str]] | None = None) -> xr.Dataset:
     """Read a PyCuAmpcor output folder into a ``track_offsets``-like Dataset.
 
     ``first_window``, ``step``, ``window``: (azimuth, range) px; needed unless the headers carry
@@ -73,7 +78,9 @@ def read_dense_offsets(folder, *, first_window=None, step=None, window=None, fil
         raise ValueError(f"files: unknown outputs {sorted(unknown)} (known: {sorted(OUTPUTS)})")
     if not paths["dense_offsets"].is_file():
         raise RawFormatError(f"{paths['dense_offsets']}: dense offsets file not found")
-    data, shape, grid = {}, None, {}
+    data: dict[str, np.ndarray] = {}
+    shape: tuple[int, int] | None = None
+    grid: dict[str, tuple[int, int]] = {}
     for name, path in paths.items():
         if not path.is_file():
             continue
@@ -101,18 +108,21 @@ def read_dense_offsets(folder, *, first_window=None, step=None, window=None, fil
             grid[key] = value
         elif key not in grid:
             raise ValueError(f"{folder}: {key} (azimuth, range) px is not in the headers; pass {key}=")
+    assert shape is not None  # dense_offsets (required, checked above) set it
     dims = ("azimuth", "range")
     coords = {dim: (dim, (grid["first_window"][i] + grid["step"][i] * np.arange(shape[i])
                           + (grid["window"][i] - 1) / 2.0).astype(np.float64), {"units": "px"})
               for i, dim in enumerate(dims)}
-    variables = {k: (dims, v, {"units": UNITS[k]} if k in UNITS else {}) for k, v in data.items()}
+    variables: dict[str, tuple[Any, ...]] = {k: (dims, v, {"units": UNITS[k]} if k in UNITS else {})
+                                             for k, v in data.items()}
     variables["valid"] = (dims, np.isfinite(data["azimuth_offset"]) & np.isfinite(data["range_offset"]))
-    attrs = {k: list(v) for k, v in grid.items()}
+    attrs: dict[str, Any] = {k: list(v) for k, v in grid.items()}
     attrs["source"] = "PyCuAmpcor dense offsets (ENVI BIP float32)"
     return xr.Dataset(variables, coords=coords, attrs=attrs)
 
 
-def _grid_of(ds: xr.Dataset, first_window, step, window, folder) -> dict:
+def _grid_of(ds: xr.Dataset, first_window: ArrayLike | None, step: ArrayLike | None,
+             window: ArrayLike | None, folder: str | PathLike[str]) -> dict[str, tuple[int, int]]:
     """(first_window, step, window) from arguments or attributes, checked against the coords."""
     grid = {}
     for key, value in zip(GRID_KEYS, (first_window, step, window)):
@@ -129,7 +139,8 @@ def _grid_of(ds: xr.Dataset, first_window, step, window, folder) -> dict:
     return grid
 
 
-def write_dense_offsets(ds: xr.Dataset, folder, *, first_window=None, step=None, window=None) -> dict:
+def write_dense_offsets(ds: xr.Dataset, folder: str | PathLike[str], *, first_window: ArrayLike | None = None,
+                        step: ArrayLike | None = None, window: ArrayLike | None = None) -> dict[str, Path]:
     """Write the PyCuAmpcor outputs present in ``ds`` (see ``OUTPUTS``) as ENVI BIP float32.
 
     The window grid comes from the arguments or ``ds.attrs`` and must match the coordinates.
@@ -150,7 +161,7 @@ def write_dense_offsets(ds: xr.Dataset, folder, *, first_window=None, step=None,
     return written
 
 
-def offsets_dataset(folder) -> xr.Dataset:
+def offsets_dataset(folder: str | PathLike[str]) -> xr.Dataset:
     """A PyCuAmpcor output folder (headers carrying the window grid, as
     :func:`write_dense_offsets` writes them) as the offsets stage's per-pair Dataset:
     ``azimuth_offset``, ``range_offset``, ``snr``, ``peak``, ``cov_*`` (NaN when the output is

@@ -14,12 +14,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import socket
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.time import parse_time
+
+if TYPE_CHECKING:
+    from ..geometry.grid import MapGrid
 
 SEARCH_HOST = "cmr.earthdata.nasa.gov"       # asf_search queries NASA CMR
 PLATFORMS = {"sentinel-1": "SENTINEL-1", "s1": "SENTINEL-1", "sentinel-1a": "SENTINEL-1A",
@@ -41,7 +47,7 @@ def network_available(host: str = SEARCH_HOST, port: int = 443, timeout: float =
         return False
 
 
-def _iso(value, name: str) -> str:
+def _iso(value: Any, name: str) -> str:  # any date-like value, checked here
     if isinstance(value, _dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     try:
@@ -53,7 +59,7 @@ def _iso(value, name: str) -> str:
     return f"{t}Z"
 
 
-def _ints(values, name: str, lo: int, hi: int) -> list[int]:
+def _ints(values: Any, name: str, lo: int, hi: int) -> list[int]:  # a number or numbers, checked here
     values = [values] if np.isscalar(values) else list(values)
     out = []
     for v in values:
@@ -63,7 +69,7 @@ def _ints(values, name: str, lo: int, hi: int) -> list[int]:
     return sorted(set(out))
 
 
-def _area(value) -> str:
+def _area(value: Any) -> str:  # WKT, a MapGrid or a bounding box, checked here
     if isinstance(value, str):
         if not value.strip().upper().startswith(("POLYGON", "POINT", "LINESTRING", "MULTIPOLYGON")):
             raise ValueError(f"search_params: intersects_with must be WKT (POLYGON …), got {value[:40]!r}")
@@ -87,9 +93,13 @@ def _area(value) -> str:
     return "POLYGON((" + ", ".join(f"{x:.6f} {y:.6f}" for x, y in ring) + "))"
 
 
-def search_params(*, tracks=None, frames=None, start=None, end=None, platform: str = "Sentinel-1",
-                  processing_level: str = "SLC", beam_mode: str = "IW", polarization=None,
-                  flight_direction: str | None = None, intersects_with=None, max_results: int | None = None) -> dict:
+def search_params(*, tracks: int | Iterable[int] | None = None, frames: int | Iterable[int] | None = None,
+                  start: str | _dt.datetime | np.datetime64 | None = None,
+                  end: str | _dt.datetime | np.datetime64 | None = None, platform: str = "Sentinel-1",
+                  processing_level: str = "SLC", beam_mode: str = "IW", polarization: str | Iterable[str] | None = None,
+                  flight_direction: str | None = None,
+                  intersects_with: str | MapGrid | Sequence[float] | None = None,
+                  max_results: int | None = None) -> dict[str, Any]:
     """Keyword arguments for ``asf_search.search`` (its camelCase names).
 
     ``tracks``: relative orbits 1–175; ``frames``: ESA frame numbers; ``start``/``end``: dates
@@ -101,7 +111,7 @@ def search_params(*, tracks=None, frames=None, start=None, end=None, platform: s
         raise ValueError(f"search_params: platform must be one of {sorted(PLATFORMS)}, got {platform!r}")
     if tracks is None and frames is None and intersects_with is None:
         raise ValueError("search_params: give tracks, frames or intersects_with (a global search is not planned)")
-    params: dict = {"platform": [PLATFORMS[key]], "processingLevel": [str(processing_level).upper()],
+    params: dict[str, Any] = {"platform": [PLATFORMS[key]], "processingLevel": [str(processing_level).upper()],
                     "beamMode": [str(beam_mode).upper()]}
     if tracks is not None:
         params["relativeOrbit"] = _ints(tracks, "tracks", 1, 175)
@@ -144,7 +154,7 @@ class DownloadItem:
         return self.target.is_file() and (self.size_bytes is None or self.target.stat().st_size == self.size_bytes)
 
 
-def _properties(result, i: int) -> dict:
+def _properties(result: Any, i: int) -> dict[str, Any]:  # an asf_search result or its properties dict
     props = getattr(result, "properties", None)
     if props is None and isinstance(result, dict):
         props = result.get("properties", result)
@@ -153,10 +163,11 @@ def _properties(result, i: int) -> dict:
     return props
 
 
-def download_plan(results, target_dir) -> list[DownloadItem]:
+def download_plan(results: Iterable[Any], target_dir: str | PathLike[str]) -> list[DownloadItem]:
     """One :class:`DownloadItem` per distinct file of ``results``, ordered by acquisition start."""
     target_dir = Path(target_dir)
-    plan, seen = [], set()
+    plan: list[DownloadItem] = []
+    seen: set[str] = set()
     for i, result in enumerate(results):
         p = _properties(result, i)
         for key in ("url", "fileName"):
@@ -180,14 +191,14 @@ def download_plan(results, target_dir) -> list[DownloadItem]:
     return plan
 
 
-def _require_network(check) -> None:
+def _require_network(check: Callable[[], bool]) -> None:
     if not check():
         raise NoNetworkError(f"no network: cannot reach ASF ({SEARCH_HOST}:443). Run the search on a machine "
                              "with internet access (pip install 'gfjax[asf]'), or copy the SAFE .zip files "
                              "into the data folder and read them with gfjax.io.read_sentinel1.")
 
 
-def _asf_search():
+def _asf_search() -> Any:  # the asf_search module (untyped)
     try:
         import asf_search
     except ImportError:
@@ -195,7 +206,8 @@ def _asf_search():
     return asf_search
 
 
-def plan_download(target_dir, *, check_network=network_available, **search) -> list[DownloadItem]:
+def plan_download(target_dir: str | PathLike[str], *, check_network: Callable[[], bool] = network_available,
+                  **search: Any) -> list[DownloadItem]:
     """Search ASF (keywords of :func:`search_params`) and plan the downloads into ``target_dir``.
 
     :class:`NoNetworkError` first when ASF is unreachable (``check_network()`` is False).
@@ -205,7 +217,8 @@ def plan_download(target_dir, *, check_network=network_available, **search) -> l
     return download_plan(asf_search.search(**search_params(**search)), target_dir)
 
 
-def execute_plan(plan: list[DownloadItem], session, *, check_network=network_available) -> list[Path]:
+def execute_plan(plan: list[DownloadItem], session: Any, *,
+                 check_network: Callable[[], bool] = network_available) -> list[Path]:
     """Download the items not yet :attr:`~DownloadItem.done` with an ``asf_search.ASFSession``."""
     _require_network(check_network)
     asf_search = _asf_search()

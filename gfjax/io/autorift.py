@@ -23,7 +23,10 @@ project :class:`~gfjax.geometry.grid.MapGrid` and ``vx``/``vy`` are rotated into
 """
 from __future__ import annotations
 
+from collections.abc import Hashable
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -36,7 +39,7 @@ from .netcdf import attach_grid
 DATE_KEYS = ("acquisition_date_img1", "acquisition_date_img2", "date_center")
 
 
-def parse_autorift_date(text, where: str) -> np.datetime64:
+def parse_autorift_date(text: str | bytes, where: str) -> np.datetime64:
     """``20221016T01:50:44.577283`` / ``20221016T015044`` / ISO / ``20221016`` → datetime64[ns]
     (:func:`gfjax.core.time.parse_time`)."""
     if not TIME_PATTERN.fullmatch(str(text).strip()):
@@ -79,7 +82,7 @@ def _grid(ds: xr.Dataset, mapping: str, where: str) -> MapGrid:
     return grid
 
 
-def _dates(info: dict, where: str) -> dict:
+def _dates(info: dict[str, Any], where: str) -> dict[str, np.datetime64]:
     dates = {}
     for key in DATE_KEYS:
         if key not in info:
@@ -98,7 +101,7 @@ def _dates(info: dict, where: str) -> dict:
     return dates
 
 
-def read_autorift(path, grid: MapGrid | None = None, resampling: str = "bilinear") -> xr.Dataset:
+def read_autorift(path: str | PathLike[str], grid: MapGrid | None = None, resampling: str = "bilinear") -> xr.Dataset:
     """Read a HyP3 autoRIFT product (see module doc); optionally warp it onto ``grid``."""
     path = Path(path)
     where = str(path)
@@ -115,11 +118,11 @@ def read_autorift(path, grid: MapGrid | None = None, resampling: str = "bilinear
     src_grid = _grid(ds, mapping, where)
     info = dict(ds["img_pair_info"].attrs)
     dates = _dates(info, where)
-    data = {}
-    for name, var in ds.data_vars.items():
+    data: dict[Hashable, tuple[tuple[str, str], np.ndarray, dict[Hashable, Any]]] = {}
+    for vname, var in ds.data_vars.items():
         if var.dims == ("y", "x"):
             attrs = {k: v for k, v in var.attrs.items() if k in ("units", "standard_name", "description")}
-            data[name] = (("y", "x"), var.values.astype(np.float32), attrs)
+            data[vname] = (("y", "x"), var.values.astype(np.float32), attrs)
     if "M11" in data and "M12" in data:
         dr = data["M11"][1] * data["vx"][1] + data["M12"][1] * data["vy"][1]
         data["range_offset"] = (("y", "x"), dr.astype(np.float32),
@@ -134,9 +137,9 @@ def read_autorift(path, grid: MapGrid | None = None, resampling: str = "bilinear
     coords = {k: ((), v) for k, v in dates.items()}
     if grid is None:
         return attach_grid(xr.Dataset(data, coords=coords, attrs=attrs), src_grid)
-    warped = {name: (("y", "x"), reproject_to_grid(val[1], src_grid.transform, src_grid.crs, None, grid,
-                                                   resampling), val[2])
-              for name, val in data.items() if name not in ("vx", "vy", "v")}
+    warped: dict[Hashable, tuple[Any, ...]] = {
+        name: (("y", "x"), reproject_to_grid(val[1], src_grid.transform, src_grid.crs, None, grid, resampling), val[2])
+        for name, val in data.items() if name not in ("vx", "vy", "v")}
     u = reproject_to_grid(data["vx"][1], src_grid.transform, src_grid.crs, None, grid, resampling)
     w = reproject_to_grid(data["vy"][1], src_grid.transform, src_grid.crs, None, grid, resampling)
     warped.update(grid_velocity(u, w, src_grid.crs, grid))

@@ -14,10 +14,14 @@ ENVI ``data type`` codes: 1 uint8, 2 int16, 3 int32, 4 float32, 5 float64, 6 com
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 ENVI_DTYPES = {1: "u1", 2: "i2", 3: "i4", 4: "f4", 5: "f8", 6: "c8", 9: "c16", 12: "u2", 13: "u4",
                14: "i8", 15: "u8"}
@@ -35,7 +39,7 @@ class RawLayout:
     samples: int
     lines: int
     bands: int
-    dtype: np.dtype
+    dtype: np.dtype[Any]
     interleave: str = "bsq"
     offset: int = 0
 
@@ -50,7 +54,7 @@ class RawLayout:
                 "bip": (self.lines, self.samples, self.bands)}[self.interleave]
 
 
-def read_raw(path, layout: RawLayout, *, mmap: bool = True) -> np.ndarray:
+def read_raw(path: str | PathLike[str], layout: RawLayout, *, mmap: bool = True) -> np.ndarray:
     """Values of a raw file as ``(lines, samples)`` or ``(bands, lines, samples)`` (native order
     copy when ``mmap=False``); :class:`RawFormatError` when the file size differs from the layout."""
     path = Path(path)
@@ -67,7 +71,7 @@ def read_raw(path, layout: RawLayout, *, mmap: bool = True) -> np.ndarray:
             f"{path}: file is {size} bytes, header expects {layout.nbytes} bytes ({layout.lines} lines × "
             f"{layout.samples} samples × {layout.bands} bands × {np.dtype(layout.dtype).itemsize} bytes "
             f"{np.dtype(layout.dtype).name} + offset {layout.offset}){' — truncated' if size < layout.nbytes else ''}")
-    arr = np.memmap(path, dtype=layout.dtype, mode="r", offset=layout.offset, shape=layout.disk_shape)
+    arr: np.ndarray = np.memmap(path, dtype=layout.dtype, mode="r", offset=layout.offset, shape=layout.disk_shape)
     arr = {"bsq": arr, "bil": arr.transpose(1, 0, 2), "bip": arr.transpose(2, 0, 1)}[layout.interleave]
     if not mmap:
         arr = np.ascontiguousarray(arr).astype(np.dtype(layout.dtype).newbyteorder("="))
@@ -85,12 +89,12 @@ class EnviHeader:
     interleave: str = "bsq"
     byte_order: int = 0
     header_offset: int = 0
-    band_names: tuple | None = None
+    band_names: tuple[str, ...] | None = None
     description: str | None = None
-    extra: tuple = ()
+    extra: tuple[tuple[str, str], ...] = ()
 
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> np.dtype[Any]:
         return np.dtype(ENVI_DTYPES[self.data_type]).newbyteorder("<" if self.byte_order == 0 else ">")
 
     @property
@@ -98,7 +102,7 @@ class EnviHeader:
         return RawLayout(self.samples, self.lines, self.bands, self.dtype, self.interleave, self.header_offset)
 
 
-def envi_header_path(path) -> Path:
+def envi_header_path(path: str | PathLike[str]) -> Path:
     """Header of a data file: ``name.hdr`` beside ``name`` (``name.ext.hdr`` or ``name.hdr``)."""
     path = Path(path)
     if path.suffix == ".hdr":
@@ -109,7 +113,7 @@ def envi_header_path(path) -> Path:
     raise RawFormatError(f"{path}: no ENVI header ({path.name}.hdr or {path.with_suffix('.hdr').name}) beside it")
 
 
-def _fields(text: str, where: str) -> dict:
+def _fields(text: str, where: str) -> dict[str, str]:
     lines = text.splitlines()
     if not lines or lines[0].strip() != "ENVI":
         raise RawFormatError(f"{where}: not an ENVI header (first line must be 'ENVI')")
@@ -120,7 +124,7 @@ def _fields(text: str, where: str) -> dict:
     return out
 
 
-def _int_field(fields: dict, key: str, where: str, default=None) -> int:
+def _int_field(fields: dict[str, str], key: str, where: str, default: int | None = None) -> int:
     if key not in fields:
         if default is None:
             raise RawFormatError(f"{where}: missing field '{key}'")
@@ -131,7 +135,7 @@ def _int_field(fields: dict, key: str, where: str, default=None) -> int:
         raise RawFormatError(f"{where}: field '{key}' must be an integer, got {fields[key]!r}") from None
 
 
-def read_envi_header(path) -> EnviHeader:
+def read_envi_header(path: str | PathLike[str]) -> EnviHeader:
     """Parse an ENVI ``.hdr`` (``byte order`` required: it decides how the values read)."""
     hdr = envi_header_path(path)
     if not hdr.is_file():
@@ -161,7 +165,7 @@ def read_envi_header(path) -> EnviHeader:
                       tuple((k, v) for k, v in f.items() if k not in known))
 
 
-def write_envi_header(path, header: EnviHeader) -> Path:
+def write_envi_header(path: str | PathLike[str], header: EnviHeader) -> Path:
     """Write ``header`` as an ENVI ``.hdr`` at ``path``."""
     lines = ["ENVI"]
     if header.description:
@@ -178,7 +182,7 @@ def write_envi_header(path, header: EnviHeader) -> Path:
     return path
 
 
-def read_envi(path, *, mmap: bool = True) -> tuple[np.ndarray, EnviHeader]:
+def read_envi(path: str | PathLike[str], *, mmap: bool = True) -> tuple[np.ndarray, EnviHeader]:
     """``(values, header)`` of an ENVI raster given its data file (or its ``.hdr``)."""
     path = Path(path)
     hdr_path = envi_header_path(path)
@@ -190,8 +194,9 @@ def read_envi(path, *, mmap: bool = True) -> tuple[np.ndarray, EnviHeader]:
     return read_raw(data, header.layout, mmap=mmap), header
 
 
-def write_envi(path, data, *, interleave: str = "bip", byte_order: int = 0, band_names=None,
-               description: str | None = None, extra=()) -> Path:
+def write_envi(path: str | PathLike[str], data: ArrayLike, *, interleave: str = "bip", byte_order: int = 0,
+               band_names: Sequence[str] | None = None, description: str | None = None,
+               extra: Iterable[tuple[str, str]] = ()) -> Path:
     """Write ``data`` ``(lines, samples)`` or ``(bands, lines, samples)`` as raw + ``path.hdr``
     (``extra``: further ``(key, value)`` header lines)."""
     path = Path(path)

@@ -32,9 +32,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..geometry.grid import MapGrid
 
 ISP_IMAGE_TITLE = "Gamma Interferometric SAR Processor (ISP) - Image Parameter File"
 DEM_TITLE = "Gamma DIFF&GEO DEM/MAP parameter file"
@@ -48,7 +53,7 @@ class GammaFormatError(ValueError):
 
 
 # --- parameter files ------------------------------------------------------------------------
-def read_par(path) -> tuple[list[str], dict[str, str]]:
+def read_par(path: str | PathLike[str]) -> tuple[list[str], dict[str, str]]:
     """``(title_lines, {key: raw value string})`` of a GAMMA parameter file (values keep their
     units, e.g. ``"2.329562   m"``). Lines without a colon before the first key are titles."""
     path = Path(path)
@@ -58,7 +63,8 @@ def read_par(path) -> tuple[list[str], dict[str, str]]:
         text = path.read_text(encoding="ascii", errors="strict")
     except UnicodeDecodeError:
         raise GammaFormatError(f"{path}: not a text parameter file (non-ASCII bytes)") from None
-    titles, values = [], {}
+    titles: list[str] = []
+    values: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip():
             continue
@@ -89,8 +95,11 @@ def par_value(x: float, unit: str = "") -> str:
     return f"{text:>18}   {unit}".rstrip()
 
 
-def par_number(path, values: dict, key: str, kind=float, required: bool = True, count: int = 1):
-    """Field ``key`` as ``kind`` (first ``count`` numbers; units after them are ignored)."""
+def par_number(path: str | PathLike[str], values: dict[str, str], key: str, kind: type[float] | type[int] = float,
+               required: bool = True, count: int = 1) -> Any:
+    """Field ``key`` as ``kind`` (first ``count`` numbers; units after them are ignored): a ``kind``
+    (``count`` 1), a tuple of them, or ``None`` (absent, not ``required``); typed ``Any``, as the
+    type follows the arguments."""
     if key not in values:
         if required:
             raise GammaFormatError(f"{path}: field {key!r} missing")
@@ -107,7 +116,7 @@ def par_number(path, values: dict, key: str, kind=float, required: bool = True, 
     return numbers[0] if count == 1 else tuple(numbers)
 
 
-def parse_date(path, values: dict, key: str = "date") -> np.datetime64:
+def parse_date(path: str | PathLike[str], values: dict[str, str], key: str = "date") -> np.datetime64:
     """``date:  YYYY MM DD [hh mm ss.s]`` → ``datetime64[s]`` (the calendar day and, with six
     numbers, the time written there)."""
     raw = values.get(key)
@@ -126,7 +135,8 @@ def parse_date(path, values: dict, key: str = "date") -> np.datetime64:
     except (ValueError, TypeError):
         raise GammaFormatError(f"{path}: field {key!r}: expected 'YYYY MM DD' (optionally 'hh mm ss'), "
                                f"got {raw!r}") from None
-    return day.astype("datetime64[s]") + np.timedelta64(int(round(seconds)), "s")
+    out: np.datetime64 = day.astype("datetime64[s]") + np.timedelta64(int(round(seconds)), "s")
+    return out
 
 
 # --- SLC parameters -------------------------------------------------------------------------
@@ -144,7 +154,7 @@ class SlcParams:
     heading: float | None = None  # degrees clockwise from north (as written, not wrapped)
     incidence_angle: float | None = None  # degrees, scene centre
     title: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -159,7 +169,7 @@ _SLC_KEYS = ("title", "date", "start_time", "center_time", "range_samples", "azi
              "image_format", "heading", "range_pixel_spacing", "azimuth_pixel_spacing", "incidence_angle")
 
 
-def read_slc_par(path) -> SlcParams:
+def read_slc_par(path: str | PathLike[str]) -> SlcParams:
     """Parse an ISP image parameter file (``.slc.par``/``.rslc.par``); errors name the field."""
     path = Path(path)
     _, v = read_par(path)
@@ -175,7 +185,7 @@ def read_slc_par(path) -> SlcParams:
     if fmt not in IMAGE_FORMATS:
         raise GammaFormatError(f"{path}: field 'image_format': expected one of {sorted(IMAGE_FORMATS)}, "
                                f"got {v.get('image_format')!r}")
-    params = {}
+    params: dict[str, Any] = {}
     for key in ("range_samples", "azimuth_lines"):
         params[key] = par_number(path, v, key, int)
         if params[key] < 1:
@@ -190,7 +200,7 @@ def read_slc_par(path) -> SlcParams:
                      **params)
 
 
-def write_slc_par(path, p: SlcParams) -> Path:
+def write_slc_par(path: str | PathLike[str], p: SlcParams) -> Path:
     """Write ``p`` as an ISP image parameter file (GAMMA's title, keys, units)."""
     day = p.time.astype("datetime64[D]")
     y, m, d = (int(s) for s in str(day).split("-"))
@@ -212,7 +222,7 @@ def write_slc_par(path, p: SlcParams) -> Path:
 
 
 # --- raw rasters ----------------------------------------------------------------------------
-def check_size(path, expected: int, par_path, fields: str) -> None:
+def check_size(path: str | PathLike[str], expected: int, par_path: str | PathLike[str], fields: str) -> None:
     """``GammaFormatError`` if the file's size differs from what the parameter file implies."""
     path = Path(path)
     if not path.is_file():
@@ -234,7 +244,7 @@ def _plausible_fraction(values: np.ndarray) -> float:
     return float(np.mean(np.isfinite(a) & (a > 1e-15) & (a < 1e15)))
 
 
-def check_byte_order(path, raw: np.ndarray, fmt: str) -> None:
+def check_byte_order(path: str | PathLike[str], raw: np.ndarray, fmt: str) -> None:
     """Detect little-endian (byte-swapped) data read as GAMMA's big-endian from the values:
     swapped float32 turn into denormals/NaN/huge numbers; swapped int16 amplitudes grow ×256."""
     sample = raw.ravel()[:: max(1, raw.size // 200_000)]
@@ -253,15 +263,15 @@ def check_byte_order(path, raw: np.ndarray, fmt: str) -> None:
     if nz.size < 16:
         return
     low = nz & 0xFF
-    swapped = sample.view(sample.dtype.newbyteorder())
-    nz_sw = np.abs(swapped[swapped != 0].astype(np.float64))
+    swapped_ints = sample.view(sample.dtype.newbyteorder())
+    nz_sw = np.abs(swapped_ints[swapped_ints != 0].astype(np.float64))
     if np.mean((low == 0) | (low == 0xFF)) > 0.5 and np.median(nz_sw) * 16 < np.median(np.abs(nz)):
         raise GammaFormatError(f"{path}: values look byte-swapped (most {fmt} values are multiples of "
                                "256 as big-endian); GAMMA files are big-endian")
 
 
-def read_raw(path, shape: tuple[int, int], dtype: str, components: int, par_path, fields: str,
-             label: str, check: bool = True) -> np.ndarray:
+def read_raw(path: str | PathLike[str], shape: tuple[int, int], dtype: str, components: int,
+             par_path: str | PathLike[str], fields: str, label: str, check: bool = True) -> np.ndarray:
     """A raw big-endian raster (rows, cols[, components]) after the size check against the
     parameter file (``fields`` names what it says) and, with ``check``, the byte-order check
     (``label`` names the format in messages)."""
@@ -274,12 +284,13 @@ def read_raw(path, shape: tuple[int, int], dtype: str, components: int, par_path
 
 
 # --- SLC images -----------------------------------------------------------------------------
-def slc_par_path(path) -> Path:
+def slc_par_path(path: str | PathLike[str]) -> Path:
     """The parameter file of an SLC: ``<file>.par``."""
     return Path(str(path) + ".par")
 
 
-def read_slc(path, par=None, check: bool = True) -> tuple[np.ndarray, SlcParams]:
+def read_slc(path: str | PathLike[str], par: str | PathLike[str] | SlcParams | None = None,
+             check: bool = True) -> tuple[np.ndarray, SlcParams]:
     """``(complex64 (azimuth_lines, range_samples), params)`` of a GAMMA SLC (``.slc``/``.rslc``);
     ``par``: its parameter file (default ``<path>.par``) or parsed :class:`SlcParams`;
     ``check``: look for byte-swapped values (a strided sample of ~200k values)."""
@@ -294,7 +305,7 @@ def read_slc(path, par=None, check: bool = True) -> tuple[np.ndarray, SlcParams]
     return out, p
 
 
-def write_slc(path, data: np.ndarray, params: SlcParams) -> tuple[Path, Path]:
+def write_slc(path: str | PathLike[str], data: np.ndarray, params: SlcParams) -> tuple[Path, Path]:
     """Write ``data`` (complex, (lines, samples)) and its parameter file (``<path>.par``) in
     ``params.image_format``; the shape fields are set from ``data``. SCOMPLEX rounds to int16
     (``ValueError`` if a value does not fit)."""
@@ -318,7 +329,7 @@ def write_slc(path, data: np.ndarray, params: SlcParams) -> tuple[Path, Path]:
 
 
 # --- DEM / MAP parameter files (optional DEM input) -----------------------------------------
-def read_dem(path, par=None):
+def read_dem(path: str | PathLike[str], par: str | PathLike[str] | None = None) -> tuple[np.ndarray, MapGrid]:
     """``(float32 (nlines, width) DEM, MapGrid)`` of a GAMMA DEM and its DEM_par (default
     ``<path>.par``). UTM projections only (``DEM_projection: UTM``); ``corner_north``/
     ``corner_east`` are the centre of the first pixel (GAMMA's convention), square posts."""
@@ -349,7 +360,8 @@ def read_dem(path, par=None):
     return (dem.astype(np.float32) * np.float32(scale) + np.float32(offset)), grid
 
 
-def write_dem(path, dem: np.ndarray, grid, title: str = "gfjax DEM") -> tuple[Path, Path]:
+def write_dem(path: str | PathLike[str], dem: np.ndarray, grid: MapGrid,
+              title: str = "gfjax DEM") -> tuple[Path, Path]:
     """Write a REAL*4 GAMMA DEM and its DEM_par (``<path>.par``) on a UTM ``grid``."""
     epsg = int(grid.epsg)
     if not (32601 <= epsg <= 32660 or 32701 <= epsg <= 32760):

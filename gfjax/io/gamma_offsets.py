@@ -24,10 +24,17 @@ threshold (their offsets set to 0); they become NaN here. The offsets are taken 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 from .gamma import GammaFormatError, par_value, format_par, par_number, read_par, read_raw
 
@@ -50,10 +57,10 @@ class OffsetParams:
     window_width: int  # range
     window_height: int  # azimuth
     threshold: float = 0.0
-    range_offset_polynomial: tuple = (0.0,) * 6
-    azimuth_offset_polynomial: tuple = (0.0,) * 6
+    range_offset_polynomial: tuple[float, ...] = (0.0,) * 6
+    azimuth_offset_polynomial: tuple[float, ...] = (0.0,) * 6
     title: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -74,11 +81,11 @@ _KEYS = {"range_samples": "offset_estimation_range_samples", "azimuth_samples": 
 _THRESHOLD_KEYS = ("offset_estimation_threshhold", "offset_estimation_threshold")
 
 
-def read_offset_par(path) -> OffsetParams:
+def read_offset_par(path: str | PathLike[str]) -> OffsetParams:
     """Parse an ISP offset parameter file (``.off``); errors name the file and the field."""
     path = Path(path)
     _, v = read_par(path)
-    values = {}
+    values: dict[str, Any] = {}
     for name, key in _KEYS.items():
         kind = int if name in ("range_samples", "azimuth_samples", "window_width", "window_height") else float
         values[name] = par_number(path, v, key, kind)
@@ -87,9 +94,9 @@ def read_offset_par(path) -> OffsetParams:
     for name in ("range_spacing", "azimuth_spacing"):
         if not values[name] > 0:
             raise GammaFormatError(f"{path}: field {_KEYS[name]!r}: expected a step > 0 px, got {values[name]}")
-    key = next((k for k in _THRESHOLD_KEYS if k in v), None)
-    threshold = par_number(path, v, key) if key else 0.0
-    polys = {}
+    thr_key = next((k for k in _THRESHOLD_KEYS if k in v), None)
+    threshold = par_number(path, v, thr_key) if thr_key else 0.0
+    polys: dict[str, Any] = {}
     for name in ("range_offset_polynomial", "azimuth_offset_polynomial"):
         n = len(v.get(name, "").split())
         polys[name] = par_number(path, v, name, count=n) if n else (0.0,) * 6
@@ -104,7 +111,7 @@ def _int_or_float(x: float) -> str:
     return f"{int(x):>18d}" if float(x) == int(x) else par_value(x)
 
 
-def write_offset_par(path, p: OffsetParams) -> Path:
+def write_offset_par(path: str | PathLike[str], p: OffsetParams) -> Path:
     """Write ``p`` as an ISP offset parameter file (GAMMA's titles and keys)."""
     end_rg = p.starting_range + (p.range_samples - 1) * p.range_spacing + p.window_width - 1
     end_az = p.starting_azimuth + (p.azimuth_samples - 1) * p.azimuth_spacing + p.window_height - 1
@@ -129,20 +136,21 @@ def write_offset_par(path, p: OffsetParams) -> Path:
     return path
 
 
-def offset_polynomial(coefficients, azimuth_px, range_px) -> np.ndarray:
+def offset_polynomial(coefficients: Sequence[float], azimuth_px: ArrayLike, range_px: ArrayLike) -> np.ndarray:
     """GAMMA's offset model a0 + a1 r + a2 az + a3 r az + a4 r² + a5 az² (missing terms = 0)."""
     c = list(coefficients) + [0.0] * (6 - len(coefficients))
     r, a = np.asarray(range_px, np.float64), np.asarray(azimuth_px, np.float64)
-    return c[0] + c[1] * r + c[2] * a + c[3] * r * a + c[4] * r * r + c[5] * a * a
+    out: np.ndarray = c[0] + c[1] * r + c[2] * a + c[3] * r * a + c[4] * r * r + c[5] * a * a
+    return out
 
 
-def pair_paths(stem) -> tuple[Path, Path, Path]:
+def pair_paths(stem: str | PathLike[str]) -> tuple[Path, Path, Path]:
     """``(<stem>.offs, <stem>.ccp, <stem>.off)``."""
-    stem = str(stem)
-    return Path(stem + ".offs"), Path(stem + ".ccp"), Path(stem + ".off")
+    text = str(stem)
+    return Path(text + ".offs"), Path(text + ".ccp"), Path(text + ".off")
 
 
-def read_offsets(stem) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, OffsetParams]:
+def read_offsets(stem: str | PathLike[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, OffsetParams]:
     """``(azimuth_offset, range_offset, ccp or None, params)`` float32 (na, nr) of
     ``<stem>.offs`` (+ ``<stem>.ccp`` when present) described by ``<stem>.off``; rejected
     estimates (correlation below the threshold or ≤ 0, or non-finite) are NaN."""
@@ -165,7 +173,8 @@ def read_offsets(stem) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, Offse
     return az, rg, ccp, p
 
 
-def write_offsets(stem, azimuth_offset, range_offset, ccp, params: OffsetParams) -> tuple[Path, Path, Path]:
+def write_offsets(stem: str | PathLike[str], azimuth_offset: ArrayLike, range_offset: ArrayLike,
+                  ccp: ArrayLike | None, params: OffsetParams) -> tuple[Path, Path, Path]:
     """Write ``<stem>.offs``/``.ccp``/``.off``; NaN offsets become 0 with correlation 0."""
     az = np.asarray(azimuth_offset, np.float32)
     rg = np.asarray(range_offset, np.float32)
@@ -185,7 +194,7 @@ def write_offsets(stem, azimuth_offset, range_offset, ccp, params: OffsetParams)
 
 
 # --- the per-pair dataset layout of the offsets stage ---------------------------------------
-def offsets_dataset(stem):
+def offsets_dataset(stem: str | PathLike[str]) -> xr.Dataset:
     """GAMMA offsets as the offsets stage's per-pair ``xarray.Dataset`` (coords ``azimuth``,
     ``range`` = window centres, px): ``azimuth_offset``, ``range_offset``, ``peak`` (= ccp),
     ``reason`` (0 kept, 4 rejected); ``snr`` and the covariances are NaN (not in GAMMA files)."""
@@ -207,7 +216,8 @@ def offsets_dataset(stem):
     return ds
 
 
-def write_offsets_dataset(ds, stem, window=None, title: str = "") -> tuple[Path, Path, Path]:
+def write_offsets_dataset(ds: xr.Dataset, stem: str | PathLike[str], window: Sequence[int] | None = None,
+                          title: str = "") -> tuple[Path, Path, Path]:
     """Write a per-pair offsets Dataset (``azimuth``/``range`` window centres on a regular grid)
     as GAMMA files; ``window`` (azimuth, range) px defaults to ``ds.attrs["window"]``."""
     window = window if window is not None else ds.attrs.get("window")

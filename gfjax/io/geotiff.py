@@ -1,14 +1,17 @@
 """GeoTIFF writing/reading of map-grid rasters through rasterio (single or multi-band, COG)."""
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..geometry.grid import MapGrid
 
 
-def write_geotiff(path, data, grid: MapGrid, nodata: float | None = np.nan,
+def write_geotiff(path: str | PathLike[str], data: ArrayLike, grid
+: MapGrid, nodata: float | None = np.nan,
                   band_names: list[str] | None = None, cog: bool = False,
                   compress: str = "deflate", dtype: str = "float32", units: str | list[str] | None = None,
                   long_names: list[str] | None = None) -> Path:
@@ -58,7 +61,7 @@ def write_geotiff(path, data, grid: MapGrid, nodata: float | None = np.nan,
     return path
 
 
-def read_geotiff(path, band: int | None = None) -> tuple[np.ndarray, MapGrid]:
+def read_geotiff(path: str | PathLike[str], band: int | None = None) -> tuple[np.ndarray, MapGrid]:
     """``(data, grid)``: float32 (bands, ny, nx) or (ny, nx) when one band / ``band`` (1-based)
     is read; nodata values become NaN. ``ValueError`` if the raster is not north-up with an EPSG CRS."""
     import rasterio

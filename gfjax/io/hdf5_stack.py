@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..core.time import parse_time
 
@@ -36,10 +39,10 @@ class SlcStackInfo:
     path: Path
     layout: str
     dates: np.ndarray          # datetime64[s]
-    shape: tuple               # (dates, azimuth, range)
+    shape: tuple[int, ...]     # (dates, azimuth, range)
 
 
-def _dates(values, where: str) -> np.ndarray:
+def _dates(values: ArrayLike, where: str) -> np.ndarray:
     out = []
     for v in np.ravel(values):
         text = v.decode() if isinstance(v, bytes) else str(v)
@@ -57,7 +60,7 @@ def _dates(values, where: str) -> np.ndarray:
     return dates
 
 
-def _check_image(ds, where: str, ndim: int) -> None:
+def _check_image(ds: Any, where: str, ndim: int) -> None:  # ds: an h5py.Dataset (h5py is untyped)
     if ds.dtype != np.complex64:
         raise SlcStackError(f"{where}: dtype must be complex64, got {ds.dtype}")
     if ds.ndim != ndim:
@@ -65,7 +68,7 @@ def _check_image(ds, where: str, ndim: int) -> None:
                             f"range), got shape {ds.shape}")
 
 
-def _open(path: Path):
+def _open(path: Path) -> Any:  # an h5py.File (h5py is untyped)
     import h5py
 
     if not path.is_file():
@@ -76,7 +79,7 @@ def _open(path: Path):
         raise SlcStackError(f"{path}: not an HDF5 file ({exc})") from None
 
 
-def _layout(f, path: Path) -> str:
+def _layout(f: Any, path: Path) -> str:
     import h5py
 
     if "slc" not in f:
@@ -84,7 +87,7 @@ def _layout(f, path: Path) -> str:
     return "per_date" if isinstance(f["slc"], h5py.Group) else "cube"
 
 
-def slc_stack_info(path) -> SlcStackInfo:
+def slc_stack_info(path: str | PathLike[str]) -> SlcStackInfo:
     """Layout, dates and shape of a stack, checked, without reading the images."""
     path = Path(path)
     with _open(path) as f:
@@ -111,7 +114,8 @@ def slc_stack_info(path) -> SlcStackInfo:
         return SlcStackInfo(path, layout, dates, (len(names),) + shapes.pop())
 
 
-def read_slc_stack(path, *, dates=None, window=None) -> tuple[np.ndarray, np.ndarray]:
+def read_slc_stack(path: str | PathLike[str], *, dates: ArrayLike | None = None,
+                   window: tuple[slice, slice] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(slc (n, azimuth, range) complex64, dates datetime64[s])``.
 
     ``dates``: the subset to read (each must be in the stack); ``window``: ``(azimuth slice,
@@ -137,8 +141,8 @@ def read_slc_stack(path, *, dates=None, window=None) -> tuple[np.ndarray, np.nda
     return out, info.dates[pick]
 
 
-def write_slc_stack(path, slc, dates, *, layout: str = "cube", attrs: dict | None = None,
-                    compression: str | None = None) -> Path:
+def write_slc_stack(path: str | PathLike[str], slc: ArrayLike, dates: ArrayLike, *, layout: str = "cube",
+                    attrs: dict[str, Any] | None = None, compression: str | None = None) -> Path:
     """Write ``slc`` (n, azimuth, range) complex with its ``n`` dates; atomic (temporary + rename)."""
     import h5py
 

@@ -16,6 +16,7 @@ ISCE writes no padding, so a longer or shorter file means a wrong descriptor or 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -50,17 +51,19 @@ def _parse(path: Path) -> ET.Element:
         raise RawFormatError(f"{path}: not valid XML ({exc})") from None
 
 
-def read_vrt(path, *, strict: bool = True) -> np.ndarray:
+def read_vrt(path: str | PathLike[str], *, strict: bool = True) -> np.ndarray:
     """Values of a VRT made of ``VRTRawRasterBand`` bands (memmap views; stacked if several)."""
     path = Path(path)
     root = _parse(path)
     if root.tag != "VRTDataset":
         raise RawFormatError(f"{path}: root element must be VRTDataset, got {root.tag}")
     try:
-        cols, rows = int(root.get("rasterXSize")), int(root.get("rasterYSize"))
+        # a missing size: int("") raises ValueError, caught as before
+        cols, rows = int(root.get("rasterXSize", "")), int(root.get("rasterYSize", ""))
     except (TypeError, ValueError):
         raise RawFormatError(f"{path}: VRTDataset needs integer rasterXSize and rasterYSize") from None
-    bands, ends = [], {}
+    bands: list[np.ndarray] = []
+    ends: dict[Path, int] = {}
     for i, band in enumerate(root.iterfind("VRTRasterBand"), 1):
         where = f"{path}: band {i}"
         if band.get("subClass") != "VRTRawRasterBand":
@@ -75,7 +78,7 @@ def read_vrt(path, *, strict: bool = True) -> np.ndarray:
         src = band.find("SourceFilename")
         if src is None or not (src.text or "").strip():
             raise RawFormatError(f"{where}: missing <SourceFilename>")
-        file = Path(src.text.strip())
+        file = Path((src.text or "").strip())
         if src.get("relativeToVRT", "0") == "1" or not file.is_absolute():
             file = path.parent / file
         image, pixel = _int(band, "ImageOffset", where, 0), _int(band, "PixelOffset", where, dtype.itemsize)
@@ -103,7 +106,7 @@ def read_vrt(path, *, strict: bool = True) -> np.ndarray:
     return bands[0] if len(bands) == 1 else np.stack(bands)
 
 
-def isce_layout(path) -> tuple[Path, RawLayout]:
+def isce_layout(path: str | PathLike[str]) -> tuple[Path, RawLayout]:
     """``(data file, layout)`` from an ISCE ``.xml`` image descriptor."""
     path = Path(path)
     root = _parse(path)
@@ -111,14 +114,14 @@ def isce_layout(path) -> tuple[Path, RawLayout]:
         raise RawFormatError(f"{path}: root element must be imageFile, got {root.tag}")
     props = {p.get("name", "").lower(): (p.findtext("value") or "").strip() for p in root.findall("property")}
 
-    def get(key, default=None):
+    def get(key: str, default: str | None = None) -> str:
         if key not in props or not props[key]:
             if default is None:
                 raise RawFormatError(f"{path}: missing property {key!r}")
             return default
         return props[key]
 
-    def integer(key, default=None):
+    def integer(key: str, default: str | None = None) -> int:
         value = get(key, default)
         try:
             return int(value)
@@ -137,7 +140,7 @@ def isce_layout(path) -> tuple[Path, RawLayout]:
     return path.with_suffix("") if path.suffix == ".xml" else path, layout
 
 
-def read_isce_xml(path, *, mmap: bool = True) -> np.ndarray:
+def read_isce_xml(path: str | PathLike[str], *, mmap: bool = True) -> np.ndarray:
     """Values of the raw image an ISCE ``.xml`` describes (file size checked exactly)."""
     data, layout = isce_layout(path)
     return read_raw(data, layout, mmap=mmap)

@@ -18,9 +18,11 @@ coordinate. :func:`encode_cf` also drops ``_FillValue`` from coordinate variable
 """
 from __future__ import annotations
 
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 import xarray as xr
 
 from ..geometry.grid import MapGrid
@@ -64,7 +66,7 @@ TIME_ATTRS = dict(standard_name="time", long_name="acquisition time (UTC)", axis
 TIME_ENCODING = dict(units="seconds since 1970-01-01 00:00:00", calendar="proleptic_gregorian", dtype="float64")
 
 
-def _datetimes(decimal_years) -> np.ndarray:
+def _datetimes(decimal_years: ArrayLike) -> np.ndarray:
     from ..core.time import datetime_from_decimal_year
 
     return datetime_from_decimal_year(np.asarray(decimal_years, np.float64))
@@ -89,8 +91,8 @@ def encode_cf(ds: xr.Dataset) -> xr.Dataset:
             ds[name].attrs.update(long_name=f"{name.replace('_', ' ')} as MSBAS decimal year", units="1")
     if "interval" in ds.coords:
         ds["interval"].attrs.setdefault("long_name", "interval index: from epoch k to epoch k + 1")
-    for name, var in ds.variables.items():
-        if name in ds.coords:
+    for vname, var in ds.variables.items():
+        if vname in ds.coords:
             var.encoding["_FillValue"] = None
         if var.dtype == np.int64 or var.dtype == np.uint64:
             var.encoding["dtype"] = "int32"
@@ -109,7 +111,7 @@ def decode_cf_time(ds: xr.Dataset) -> xr.Dataset:
     return ds.drop_vars("decimal_year")
 
 
-def write_netcdf(ds: xr.Dataset, path, grid: MapGrid | None = None, complevel: int = 4) -> Path:
+def write_netcdf(ds: xr.Dataset, path: str | PathLike[str], grid: MapGrid | None = None, complevel: int = 4) -> Path:
     """Write ``ds`` as CF NetCDF-4 (zlib level ``complevel``, 0 = none); attaches ``grid`` if given."""
     if grid is not None:
         ds = attach_grid(ds, grid)
@@ -149,7 +151,7 @@ def grid_from_dataset(ds: xr.Dataset, name: str = "dataset") -> MapGrid:
     return MapGrid(int(epsg), float(x[0] - dx / 2), float(y[0] + dy / 2), float(dx), x.size, y.size)
 
 
-def read_netcdf(path) -> tuple[xr.Dataset, MapGrid]:
+def read_netcdf(path: str | PathLike[str]) -> tuple[xr.Dataset, MapGrid]:
     """Open a product written by :func:`write_netcdf`: (Dataset loaded in memory, MapGrid)."""
     path = Path(path)
     if not path.is_file():

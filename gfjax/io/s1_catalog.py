@@ -12,10 +12,12 @@ data cover the AOI plus a margin. Errors (:class:`~gfjax.io.safe.Sentinel1Error`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .safe import SafeProduct, SafeSwath, Sentinel1Error, open_safe
 
@@ -28,12 +30,14 @@ class S1Acquisition:
 
     products: tuple[SafeProduct, ...]
     polarisation: str
-    _read: dict = field(default_factory=dict, repr=False)     # (product index, swath) → SafeSwath, read once
+    # (product index, swath) → SafeSwath, read once
+    _read: dict[tuple[int, str], SafeSwath] = field(default_factory=dict, repr=False)
 
     @property
     def time(self) -> np.datetime64:
         """Start of the first slice, datetime64[s]."""
-        return self.products[0].start_time.astype("datetime64[s]")
+        out: np.datetime64 = self.products[0].start_time.astype("datetime64[s]")
+        return out
 
     @property
     def mission(self) -> str:
@@ -98,7 +102,7 @@ def _polarisation(products: list[SafeProduct], wanted: str | None) -> str:
     return pol
 
 
-def catalog(folder, polarisation: str | None = None) -> dict[str, list[S1Acquisition]]:
+def catalog(folder: str | PathLike[str], polarisation: str | None = None) -> dict[str, list[S1Acquisition]]:
     """``{"T009": [acquisitions sorted by time], …}`` of the SAFE products in ``folder``."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -126,7 +130,7 @@ def catalog(folder, polarisation: str | None = None) -> dict[str, list[S1Acquisi
     return tracks
 
 
-def choose_swath(acquisition: S1Acquisition, lat_deg, lon_deg, height_m=0.0) -> str:
+def choose_swath(acquisition: S1Acquisition, lat_deg: ArrayLike, lon_deg: ArrayLike, height_m: ArrayLike = 0.0) -> str:
     """The IW swath (of any slice) whose samples and lines hold most AOI points (degrees, m above the ellipsoid)."""
     from ..geometry.s1_geometry import radar_coordinates_llh
 
@@ -147,7 +151,8 @@ def choose_swath(acquisition: S1Acquisition, lat_deg, lon_deg, height_m=0.0) -> 
     return best
 
 
-def select_bursts(swaths: tuple[SafeSwath, ...], lat_deg, lon_deg, height_m, margin_m: float = 0.0,
+def select_bursts(swaths: tuple[SafeSwath, ...], lat_deg: ArrayLike, lon_deg: ArrayLike, height_m: ArrayLike,
+                  margin_m: float = 0.0,
                   vectors: Any = None) -> BurstSelection:
     """Bursts whose valid lines meet the AOI points' azimuth span ± ``margin_m``, and the sample span.
 

@@ -20,8 +20,10 @@ Only a block of each burst is ever read from a measurement TIFF.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +53,15 @@ class Deburst:
         return np.concatenate([[0], np.cumsum([b - a for _, _, a, b in self.pieces])])[:-1]
 
 
-def _deburst(swaths: tuple[SafeSwath, ...], bursts, lines, samples) -> Deburst:
+def _deburst(swaths: tuple[SafeSwath, ...], bursts: Sequence[tuple[int, int]], lines: Sequence[tuple[int, int]],
+             samples: tuple[int, int]) -> Deburst:
     """Lines of each selected burst nearer its centre than its selected neighbours' (within ``lines``: the
     AOI's valid lines of each burst)."""
     def centre(k: int, i: int) -> np.datetime64:
         b, sw = swaths[k].bursts[i], swaths[k]
-        return b.azimuth_time + np.timedelta64(int(0.5 * (b.lines - 1) * sw.azimuth_time_interval_s * 1e9), "ns")
+        out: np.datetime64 = b.azimuth_time + np.timedelta64(int(0.5 * (b.lines - 1) * sw.azimuth_time_interval_s
+                                                                 * 1e9), "ns")
+        return out
 
     pieces: list[tuple[int, int, int, int]] = []
     for n, ((k, i), (lo, hi)) in enumerate(zip(bursts, lines)):
@@ -79,8 +84,9 @@ class S1Acq:
     acquisition: S1Acquisition
     swaths: tuple[SafeSwath, ...]
     layout: Deburst
-    lut: dict                 # piece (index into layout.pieces; −1 none), line (in that burst), sample, valid, los, …
-    orbit_report: list
+    # piece (index into layout.pieces; −1 none), line (in that burst), sample, valid, los, …
+    lut: dict[str, np.ndarray]
+    orbit_report: list[dict[str, Any]]
 
     @property
     def time(self) -> np.datetime64:
@@ -126,7 +132,8 @@ class S1Acq:
         return _read_windows(self.swaths, windows, self.layout, deramp)
 
 
-def _read_windows(swaths: tuple[SafeSwath, ...], windows, layout: Deburst, deramp: bool = True) -> np.ndarray:
+def _read_windows(swaths: tuple[SafeSwath, ...], windows: Sequence[tuple[int, int, int, int]], layout: Deburst,
+                  deramp: bool = True) -> np.ndarray:
     """Image of ``layout``'s shape whose piece n is read from (slice, burst, first line, first sample) ``windows[n]``.
 
     Parts of a window outside its burst or the swath stay 0. ``deramp``: each window is multiplied
@@ -203,7 +210,7 @@ class S1Scene:
     ice_mask: np.ndarray
     tracks: dict[str, S1Track]
     outline_xy: np.ndarray | None = None
-    holes_xy: list = field(default_factory=list)
+    holes_xy: list[np.ndarray] = field(default_factory=list)
     flowline: Any = None
     has_truth = False
 
@@ -283,8 +290,9 @@ def _annotation_orbit(sw: SafeSwath) -> Any:
     return sw.orbit
 
 
-def _acq(acquisition: S1Acquisition, swath: str, grid: MapGrid, height: np.ndarray, points, margin_m: float,
-         orbit_dirs) -> S1Acq:
+def _acq(acquisition: S1Acquisition, swath: str, grid: MapGrid, height: np.ndarray,
+         points: tuple[np.ndarray, np.ndarray, np.ndarray], margin_m: float,
+         orbit_dirs: Iterable[str | PathLike[str]]) -> S1Acq:
     from ..geometry.lookup import lookup_table
     from .orbit import choose_orbit
 
@@ -326,8 +334,9 @@ def _aoi_outline(path: Path) -> tuple[np.ndarray, list[np.ndarray], int]:
     return exterior, holes, epsg
 
 
-def open_s1_scene(folder, aoi, dem: DemSource | str, spacing_m: float = 100.0, margin_m: float = 1000.0,
-                  polarisation: str | None = None, orbit_dirs=(), tracks: list[str] | None = None) -> S1Scene:
+def open_s1_scene(folder: str | PathLike[str], aoi: str | Path | Sequence[float], dem: DemSource | str,
+                  spacing_m: float = 100.0, margin_m: float = 1000.0, polarisation: str | None = None,
+                  orbit_dirs: Iterable[str | PathLike[str]] = (), tracks: list[str] | None = None) -> S1Scene:
     """Open the Sentinel-1 products of ``folder`` over ``aoi`` as an :class:`S1Scene`.
 
     ``aoi``: (lon_min, lat_min, lon_max, lat_max) degrees, or a GeoJSON outline (then the ice

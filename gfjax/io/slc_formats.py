@@ -25,8 +25,10 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
-from typing import Callable
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -68,7 +70,7 @@ def register_slc_format(fmt: SlcFormat) -> SlcFormat:
     return fmt
 
 
-def date_from_name(path) -> np.datetime64 | None:
+def date_from_name(path: str | PathLike[str]) -> np.datetime64 | None:
     """``datetime64[D]`` of a leading ``YYYYMMDD`` in the file name, None if there is none;
     ``ValueError`` naming the file if the 8 digits are not a calendar date."""
     m = _DATE_IN_NAME.match(Path(path).name)
@@ -81,12 +83,13 @@ def date_from_name(path) -> np.datetime64 | None:
         raise ValueError(f"{path}: file name starts with {s!r}, which is not a date YYYYMMDD") from None
 
 
-def find_acquisitions(folder) -> list[SlcMeta]:
+def find_acquisitions(folder: str | PathLike[str]) -> list[SlcMeta]:
     """Metadata of every SLC in ``folder`` (any registered format), sorted by time.
     ``ValueError`` if a file name's date disagrees with the date in its metadata, or two files
     share an acquisition time."""
     folder = Path(folder)
-    metas, seen = [], set()
+    metas: list[SlcMeta] = []
+    seen: set[Path] = set()
     for fmt in SLC_FORMATS.values():
         for pattern in fmt.patterns:
             for path in sorted(folder.glob(pattern)):
@@ -134,7 +137,7 @@ register_slc_format(SlcFormat("gamma", ("*.rslc.par", "*.slc.par"), _gamma_meta,
 GEOTIFF_TAGS = ("ACQUISITION_TIME", "AZIMUTH_PIXEL_SPACING", "RANGE_PIXEL_SPACING", "HEADING", "INCIDENCE_ANGLE")
 
 
-def _tag_float(path, tags: dict, key: str, what: str = "GeoTIFF tag") -> float | None:
+def _tag_float(path: str | PathLike[str], tags: dict[str, Any], key: str, what: str = "GeoTIFF tag") -> float | None:
     if key not in tags:
         return None
     try:
@@ -143,7 +146,8 @@ def _tag_float(path, tags: dict, key: str, what: str = "GeoTIFF tag") -> float |
         raise ValueError(f"{path}: {what} {key!r}: expected a number, got {tags[key]!r}") from None
 
 
-def _tag_time(path, tags: dict, what: str = "GeoTIFF tag", named=None) -> np.datetime64:
+def _tag_time(path: str | PathLike[str], tags: dict[str, Any], what: str = "GeoTIFF tag",
+              named: str | PathLike[str] | None = None) -> np.datetime64:
     """``ACQUISITION_TIME`` (ISO 8601 UTC) of ``tags``, else the ``YYYYMMDD`` of the file name
     (``named``: the path whose name to use) at 00:00 UTC; ``ValueError`` naming the file."""
     if "ACQUISITION_TIME" in tags:
@@ -157,10 +161,11 @@ def _tag_time(path, tags: dict, what: str = "GeoTIFF tag", named=None) -> np.dat
     day = date_from_name(named or path)
     if day is None:
         raise ValueError(f"{path}: no ACQUISITION_TIME ({what}) and no YYYYMMDD date in the file name")
-    return day.astype("datetime64[s]")
+    out: np.datetime64 = day.astype("datetime64[s]")
+    return out
 
 
-def _known_tags(items) -> dict:
+def _known_tags(items: Iterable[tuple[Any, Any]]) -> dict[str, Any]:
     """The ``GEOTIFF_TAGS`` among ``(key, value)`` metadata items, keys matched without case and
     with spaces for underscores (``acquisition time``, ``azimuth_pixel_spacing`` …)."""
     out = {}
@@ -171,9 +176,11 @@ def _known_tags(items) -> dict:
     return out
 
 
-def _tagged_meta(path: Path, data_path: Path, tags: dict, shape, fmt: str, what: str, named=None,
-                 index=None, time=None) -> SlcMeta:
-    return SlcMeta(path, data_path, _tag_time(path, tags, what, named) if time is None else time, tuple(shape),
+def _tagged_meta(path: Path, data_path: Path, tags: dict[str, Any], shape: Sequence[int], fmt: str, what: str,
+                 named: str | PathLike[str] | None = None, index: int | None = None,
+                 time: np.datetime64 | None = None) -> SlcMeta:
+    return SlcMeta(path, data_path, _tag_time(path, tags, what, named) if time is None else time,
+                   (int(shape[0]), int(shape[1])),
                    fmt, _tag_float(path, tags, "AZIMUTH_PIXEL_SPACING", what),
                    _tag_float(path, tags, "RANGE_PIXEL_SPACING", what), _tag_float(path, tags, "HEADING", what),
                    _tag_float(path, tags, "INCIDENCE_ANGLE", what), index)
@@ -199,13 +206,14 @@ def _geotiff_data(meta: SlcMeta) -> np.ndarray:
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
         with rasterio.open(meta.data_path) as src:
             data = src.read()
-    if data.shape[0] == 2:
-        return (data[0] + 1j * data[1]).astype(np.complex64)
-    return data[0].astype(np.complex64)
+    out: np.ndarray = (data[0] + 1j * data[1]).astype(np.complex64) if data.shape[0] == 2 else \
+        data[0].astype(np.complex64)
+    return out
 
 
-def write_slc_geotiff(path, data: np.ndarray, time, azimuth_spacing_m: float, range_spacing_m: float,
-                      heading_deg: float | None = None, incidence_deg: float | None = None) -> Path:
+def write_slc_geotiff(path: str | PathLike[str], data: np.ndarray, time: Any, azimuth_spacing_m: float,
+                      range_spacing_m: float, heading_deg: float | None = None,
+                      incidence_deg: float | None = None) -> Path:
     """Write a complex SLC (azimuth, range) as a one-band complex64 GeoTIFF with the tags above."""
     import rasterio
 
@@ -244,7 +252,7 @@ def _raw_descriptors(data: Path) -> list[Path]:
     return [d for d in (data.with_name(data.name + ext) for ext in RAW_DESCRIPTORS) if d.is_file()]
 
 
-def _raw_tags(descriptor: Path) -> dict:
+def _raw_tags(descriptor: Path) -> dict[str, Any]:
     """GEOTIFF_TAGS from one descriptor (VRT MDI items, ISCE xml properties, ENVI fields)."""
     import xml.etree.ElementTree as ET
 
@@ -280,13 +288,13 @@ def _raw_image(descriptor: Path, mmap: bool = True) -> np.ndarray:
     return data if mmap else np.array(data, dtype=np.complex64)  # a native-order copy
 
 
-def _raw_meta(fmt: str):
-    def read_meta(descriptor: Path):
+def _raw_meta(fmt: str) -> Callable[[Path], list[SlcMeta]]:
+    def read_meta(descriptor: Path) -> list[SlcMeta]:
         data = _raw_data_path(descriptor)
         found = _raw_descriptors(data)
         if found and found[0] != descriptor:  # another descriptor of the same image reads it
             return []
-        tags: dict = {}
+        tags: dict[str, Any] = {}
         for d in reversed(found):  # the first descriptor's values win
             tags.update(_raw_tags(d))
         image = _raw_image(descriptor)
@@ -304,9 +312,10 @@ def _raw_data(meta: SlcMeta) -> np.ndarray:
     return _raw_image(meta.path, mmap=False)
 
 
-def write_slc_raw(path, data: np.ndarray, time=None, azimuth_spacing_m: float | None = None,
-                  range_spacing_m: float | None = None, heading_deg: float | None = None,
-                  incidence_deg: float | None = None, descriptors=(".vrt", ".xml")) -> Path:
+def write_slc_raw(path: str | PathLike[str], data: np.ndarray, time: Any = None,
+                  azimuth_spacing_m: float | None = None, range_spacing_m: float | None = None,
+                  heading_deg: float | None = None, incidence_deg: float | None = None,
+                  descriptors: Collection[str] = (".vrt", ".xml")) -> Path:
     """Write a complex SLC (azimuth, range) as ISCE2 does: little-endian complex64 raw ``path``
     (e.g. ``20170608.slc``) and the ``descriptors`` beside it — ``.vrt`` (GDAL VRTRawRasterBand),
     ``.xml`` (ISCE image), ``.hdr`` (ENVI) — each holding the given metadata (the GeoTIFF tag
@@ -376,7 +385,8 @@ def _hdf5_data(meta: SlcMeta) -> np.ndarray:
     from .hdf5_stack import read_slc_stack
 
     slc, dates = read_slc_stack(meta.data_path, dates=[meta.time])
-    return slc[0]
+    out: np.ndarray = slc[0]
+    return out
 
 
 register_slc_format(SlcFormat("hdf5", ("*.slc.h5", "*.slc.hdf5"), _hdf5_meta, _hdf5_data))

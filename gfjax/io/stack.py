@@ -39,9 +39,11 @@ False and the stages skip truth metrics.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from functools import cached_property, lru_cache
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,8 @@ from .slc_formats import SLC_FORMATS, SlcMeta, date_from_name, find_acquisitions
 from .stack_rasters import StackError, load_dem, load_flowline, load_grid, load_ice, load_lut, read_yaml
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from ..protocols import Flowline
 
 __all__ = ["StackError", "StackScene", "StackTrack", "load_stack", "track_folders"]
@@ -103,7 +107,7 @@ class StackScene:
     ice_mask: np.ndarray
     tracks: dict[str, StackTrack]
     outline_xy: np.ndarray | None = None
-    holes_xy: list = field(default_factory=list)
+    holes_xy: list[np.ndarray] = field(default_factory=list)
     flowline: Flowline | None = None  # from flowline.geojson (gfjax.protocols.Flowline)
     has_truth = False
 
@@ -152,7 +156,7 @@ class StackScene:
             raise StackError(f"{meta.data_path}: image shape {data.shape} differs from its metadata {meta.shape}")
         return data
 
-    def precomputed_offsets(self, track_name: str, pair_index: int):
+    def precomputed_offsets(self, track_name: str, pair_index: int) -> xr.Dataset | None:
         """The pair's offsets read from GAMMA files (the offsets stage's per-pair Dataset), or
         None when the pair is to be tracked."""
         stem = self._track(track_name).offset_stems.get(pair_index)
@@ -171,18 +175,18 @@ class OffsetLayout:
     entries (named ``YYYYMMDD_YYYYMMDD``, optionally with a suffix), ``owns`` tells whether an
     entry is of this layout, ``read`` gives the offsets stage's per-pair Dataset."""
 
-    find: object  # (offsets folder) -> list[Path]: one entry per pair
-    owns: object  # (entry) -> bool
-    read: object  # (entry) -> xarray.Dataset
+    find: Callable[[Path], list[Path]]  # (offsets folder) -> one entry per pair
+    owns: Callable[[Path], bool]  # (entry) -> bool
+    read: Callable[[Path], xr.Dataset]  # (entry) -> the per-pair Dataset
 
 
-def _gamma_read(offs: Path):
+def _gamma_read(offs: Path) -> xr.Dataset:
     from .gamma_offsets import offsets_dataset
 
     return offsets_dataset(offs.with_suffix(""))
 
 
-def _ampcor_read(folder):
+def _ampcor_read(folder: str | PathLike[str]) -> xr.Dataset:
     from .ampcor import offsets_dataset
 
     try:
@@ -203,7 +207,8 @@ def _offset_entries(folder: Path) -> list[Path]:
     """The pair entries of ``folder/offsets`` in every layout (one per pair, else StackError)."""
     if not (folder / "offsets").is_dir():
         return []
-    entries, seen = [], {}
+    entries: list[Path] = []
+    seen: dict[tuple[np.datetime64, np.datetime64], Path] = {}
     for layout in OFFSET_LAYOUTS.values():
         for entry in layout.find(folder / "offsets"):
             days = _pair_days(entry)
@@ -229,14 +234,15 @@ def _pair_days(path: Path) -> tuple[np.datetime64, np.datetime64]:
     """The two dates of a pair name ``YYYYMMDD_YYYYMMDD`` (reference first)."""
     parts = path.name.split(".")[0].split("_")
     days = [date_from_name(p) if len(p) == 8 and p.isdigit() else None for p in parts] if len(parts) == 2 else []
-    if len(days) != 2 or None in days:
+    ref, sec = (days[0], days[1]) if len(days) == 2 else (None, None)
+    if ref is None or sec is None:
         raise StackError(f"{path}: expected a pair name YYYYMMDD_YYYYMMDD (reference_secondary)")
-    if days[0] >= days[1]:
-        raise StackError(f"{path}: the reference date {days[0]} must come before the secondary date {days[1]}")
-    return days[0], days[1]
+    if ref >= sec:
+        raise StackError(f"{path}: the reference date {ref} must come before the secondary date {sec}")
+    return ref, sec
 
 
-def _pair_folders(folder: Path) -> dict[tuple, tuple[SlcMeta, SlcMeta]]:
+def _pair_folders(folder: Path) -> dict[tuple[np.datetime64, np.datetime64], tuple[SlcMeta, SlcMeta]]:
     """``{(day_ref, day_sec): (reference meta, secondary meta)}`` of ``<folder>/pairs/*``."""
     out = {}
     for pdir in sorted(p for p in (folder / "pairs").glob("*") if p.is_dir()):
@@ -250,24 +256,27 @@ def _pair_folders(folder: Path) -> dict[tuple, tuple[SlcMeta, SlcMeta]]:
     return out
 
 
-def _load_track(folder: Path, grid: MapGrid, start, end) -> StackTrack:
+def _load_track(folder: Path, grid: MapGrid, start: np.datetime64 | None, end: np.datetime64 | None) -> StackTrack:
     dated = find_acquisitions(folder)
     pair_dirs = _pair_folders(folder) if (folder / "pairs").is_dir() else {}
     offsets = _offset_entries(folder)
-    by_day: dict = {}
+    by_day: dict[np.datetime64, SlcMeta] = {}
     for m in dated + [m for pm in pair_dirs.values() for m in pm]:
         by_day.setdefault(m.time.astype("datetime64[D]"), m)
     everything = sorted(by_day.values(), key=lambda m: m.time)
     if everything:
         _check_same_geometry(everything)
 
-    def inside(day) -> bool:
-        return (start is None or day >= start) and (end is None or day <= end)
+    def inside(day: np.datetime64) -> bool:
+        return bool((start is None or day >= start) and (end is None or day <= end))
 
     keep = [m for m in everything if inside(m.time.astype("datetime64[D]"))]
     index = {m.time.astype("datetime64[D]"): i for i, m in enumerate(keep)}
+    pairs: list[tuple[int, int]]
+    images: dict[int, tuple[SlcMeta, SlcMeta]]
+    stems: dict[int, Path]
     if offsets:
-        found = []
+        found: list[tuple[tuple[int, int], Path]] = []
         for offs in offsets:
             days = _pair_days(offs)
             for day in days:
@@ -302,7 +311,7 @@ def _load_track(folder: Path, grid: MapGrid, start, end) -> StackTrack:
 TRACK_FIELDS = ("direction", "heading_deg", "incidence_deg", "azimuth_spacing_m", "range_spacing_m", "lut_looks")
 
 
-def _track_geometry(folder: Path, first: SlcMeta) -> tuple[dict, str, list[float]]:
+def _track_geometry(folder: Path, first: SlcMeta) -> tuple[dict[str, float], str, list[float]]:
     """(heading, incidence, spacings), direction and LUT looks from track.yaml and the SLC metadata."""
     path = folder / "track.yaml"
     doc = read_yaml(path) if path.is_file() else {}
@@ -327,21 +336,22 @@ def _track_geometry(folder: Path, first: SlcMeta) -> tuple[dict, str, list[float
     return geo, direction, [float(v) for v in looks]
 
 
-def track_folders(root) -> list[Path]:
+def track_folders(root: str | PathLike[str]) -> list[Path]:
     """Sub-folders of ``root`` holding SLC metadata files (directly or in ``pairs/*/``)."""
     patterns = [p for f in SLC_FORMATS.values() for p in f.patterns]
     return [d for d in sorted(Path(root).iterdir()) if d.is_dir()
             and any(any(d.glob(p)) or any(d.glob(f"pairs/*/{p}")) for p in patterns)]
 
 
-def load_stack(path, tracks: list[str] | None = None, start: str | None = None, end: str | None = None) -> StackScene:
+def load_stack(path: str | PathLike[str], tracks: list[str] | None = None, start: str | None = None,
+               end: str | None = None) -> StackScene:
     """Read the stack at ``path`` (layout in this module's docstring). ``tracks``: names of the
     track folders to use (None = all); ``start``/``end``: ISO dates (inclusive) selecting the
     acquisitions. ``StackError`` (a ``ValueError``) names the file and field that is wrong."""
     root = Path(path)
     if not root.is_dir():
         raise StackError(f"{root}: stack folder not found")
-    dates = {}
+    dates: dict[str, np.datetime64 | None] = {}
     for name, value in (("start", start), ("end", end)):
         try:
             dates[name] = None if value in (None, "") else parse_time(str(value), "D")

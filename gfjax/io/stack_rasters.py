@@ -4,18 +4,23 @@ flowline and each track's map → radar lookup table. Each must lie on the one m
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..geometry.grid import MapGrid
+
+if TYPE_CHECKING:
+    from ..geometry.flowline import Flowline
 
 
 class StackError(ValueError):
     """The stack folder does not follow the layout; the message names the file and field."""
 
 
-def read_yaml(path: Path) -> dict:
+def read_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
     try:
@@ -56,8 +61,8 @@ def load_grid(root: Path) -> MapGrid:
 
 
 def same_grid(a: MapGrid, b: MapGrid) -> bool:
-    return (a.epsg == b.epsg and a.shape == b.shape and np.isclose(a.spacing, b.spacing)
-            and np.isclose(a.x0, b.x0, atol=1e-3 * a.spacing) and np.isclose(a.y0, b.y0, atol=1e-3 * a.spacing))
+    return bool(a.epsg == b.epsg and a.shape == b.shape and np.isclose(a.spacing, b.spacing)
+                and np.isclose(a.x0, b.x0, atol=1e-3 * a.spacing) and np.isclose(a.y0, b.y0, atol=1e-3 * a.spacing))
 
 
 def raster_on_grid(path: Path, grid: MapGrid, what: str) -> np.ndarray:
@@ -85,12 +90,13 @@ def load_dem(root: Path, grid: MapGrid) -> np.ndarray:
     raise StackError(f"{root}: DEM missing (dem.tif, or dem + dem.par)")
 
 
-def load_ice(root: Path, grid: MapGrid):
+def load_ice(root: Path, grid: MapGrid) -> tuple[np.ndarray, np.ndarray | None, list[np.ndarray]]:
     """(ice mask, outline exterior or None, holes)."""
     if (root / "ice_mask.tif").is_file():
         m = raster_on_grid(root / "ice_mask.tif", grid, "ice mask")
         mask = np.isfinite(m) & (m > 0.5)
-        outline, holes = None, []
+        outline: np.ndarray | None = None
+        holes: list[np.ndarray] = []
     elif (root / "ice_outline.geojson").is_file():
         from ..geometry.outline import load_outline_rings, rasterize_polygon
 
@@ -106,11 +112,11 @@ def load_ice(root: Path, grid: MapGrid):
     return mask, outline, holes
 
 
-def load_flowline(root: Path):
+def load_flowline(root: Path) -> Flowline | None:
     path = root / "flowline.geojson"
     if not path.is_file():
         return None
-    from ..geometry.flowline import Flowline
+    from ..geometry.flowline import Flowline  # noqa: F811 (the run-time import of the annotation's class)
 
     doc = json.loads(path.read_text())
     geom = doc.get("features", [doc])[0] if doc.get("type") == "FeatureCollection" else doc
@@ -122,7 +128,8 @@ def load_flowline(root: Path):
     return Flowline(xy[:, 0], xy[:, 1], dist)
 
 
-def load_lut(folder: Path, grid: MapGrid, shape, looks) -> tuple[np.ndarray, np.ndarray]:
+def load_lut(folder: Path, grid: MapGrid, shape: Sequence[int],
+             looks: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     if (folder / "lut.tif").is_file():
         path = folder / "lut.tif"
         lut = raster_on_grid(path, grid, "lookup table")

@@ -11,22 +11,27 @@ format tests only); ``"params"`` writes the parameter files alone (for precomput
 from __future__ import annotations
 
 import json
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .gamma import SlcParams, write_slc, write_slc_par
 from .geotiff import write_geotiff
 
+if TYPE_CHECKING:
+    from ..protocols import RadarScene, Scene, Track
+
 IMAGES = ("pairs", "dates", "params")
 
 
-def day_name(time) -> str:
-    """``YYYYMMDD`` of a datetime64."""
+def day_name(time: Any) -> str:
+    """``YYYYMMDD`` of a datetime64 (or anything ``np.datetime64`` reads)."""
     return str(np.datetime64(time, "D")).replace("-", "")
 
 
-def slc_params(track, index: int, image_format: str = "FCOMPLEX") -> SlcParams:
+def slc_params(track: Track, index: int, image_format: str = "FCOMPLEX") -> SlcParams:
     """The ISP parameters of acquisition ``index`` of a track (shape, spacings, geometry)."""
     return SlcParams(time=np.datetime64(track.times[index], "s"), range_samples=int(track.shape[1]),
                      azimuth_lines=int(track.shape[0]), range_pixel_spacing=float(track.range_spacing_m),
@@ -36,7 +41,7 @@ def slc_params(track, index: int, image_format: str = "FCOMPLEX") -> SlcParams:
                      extra={"sensor": "gfjax simulator", "image_geometry": "SLANT_RANGE"})
 
 
-def write_map_inputs(scene, root: Path) -> None:
+def write_map_inputs(scene: Scene, root: Path) -> None:
     """grid.yaml, dem.tif, ice_mask.tif and (when the scene has one) flowline.geojson."""
     g = scene.grid
     root.mkdir(parents=True, exist_ok=True)
@@ -52,7 +57,8 @@ def write_map_inputs(scene, root: Path) -> None:
         (root / "flowline.geojson").write_text(json.dumps(doc))
 
 
-def write_track(scene, name: str, folder: Path, images: str = "pairs", image_format: str = "FCOMPLEX") -> int:
+def write_track(scene: RadarScene, name: str, folder: Path, images: str = "pairs",
+                image_format: str = "FCOMPLEX") -> int:
     """One track folder; returns the number of SLC images written."""
     if images not in IMAGES:
         raise ValueError(f"images: expected one of {IMAGES}, got {images!r}")
@@ -66,7 +72,7 @@ def write_track(scene, name: str, folder: Path, images: str = "pairs", image_for
             write_slc_par(folder / f"{day_name(trk.times[i])}.rslc.par", slc_params(trk, i, image_format))
         return 0
     written = 0
-    done = set()
+    done: set[int] = set()
     for k, (i, j) in enumerate(trk.pairs):
         ref, sec = scene.slc_pair(name, k)
         if images == "pairs":
@@ -83,7 +89,8 @@ def write_track(scene, name: str, folder: Path, images: str = "pairs", image_for
     return written
 
 
-def write_stack(scene, path, images: str = "pairs", image_format: str = "FCOMPLEX") -> Path:
+def write_stack(scene: RadarScene, path
+: str | PathLike[str], images: str = "pairs", image_format: str = "FCOMPLEX") -> Path:
     """Write ``scene`` (all its tracks) as a stack folder at ``path``; returns the path."""
     root = Path(path)
     write_map_inputs(scene, root)
