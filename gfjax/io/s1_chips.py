@@ -23,11 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["chip_pairs"]
 
 
-def _corners(acq: Any, rows: np.ndarray, cols: np.ndarray, size: tuple[int, int], pad: tuple[int, int]):
+def _corners(acq: Any, rows: np.ndarray, cols: np.ndarray, size: tuple[int, int],
+             pad: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(piece, first line, first sample, fractional line, fractional sample, inside) of windows at the cells."""
     piece = acq.lut["piece"][rows, cols]
     line, sample = acq.lut["line"][rows, cols], acq.lut["sample"][rows, cols]
@@ -48,7 +50,8 @@ def _corners(acq: Any, rows: np.ndarray, cols: np.ndarray, size: tuple[int, int]
     return piece, l0, s0, line - il, sample - isamp, ok
 
 
-def _cut(acq: Any, piece, l0, s0, ok, shape: tuple[int, int], deramp: bool) -> np.ndarray:
+def _cut(acq: Any, piece: np.ndarray, l0: np.ndarray, s0: np.ndarray, ok: np.ndarray, shape: tuple[int, int],
+         deramp: bool) -> np.ndarray:
     """Windows of ``shape`` at (l0, s0) in each cell's burst; one block read per burst."""
     out = np.zeros((len(piece), *shape), np.complex64)
     for p in np.unique(piece[ok]):
@@ -69,8 +72,9 @@ def _cut(acq: Any, piece, l0, s0, ok, shape: tuple[int, int], deramp: bool) -> n
     return out
 
 
-def chip_pairs(scene: Any, track_name: str, pair_index: int, rows, cols, chip: tuple[int, int] = (32, 64),
-               search: tuple[int, int] = (8, 16), deramp: bool = True) -> dict[str, np.ndarray]:
+def chip_pairs(scene: Any, track_name: str, pair_index: int, rows: ArrayLike, cols: ArrayLike,
+               chip: tuple[int, int] = (32, 64), search: tuple[int, int] = (8, 16),
+               deramp: bool = True) -> dict[str, np.ndarray]:
     """Reference chips and secondary search areas of a pair at map cells ``rows``/``cols`` (1-D, same length).
 
     Returns ``ref`` (n, *chip) and ``sec`` (n, chip + 2·search) complex64, ``ok`` (n,) bool,
