@@ -210,7 +210,8 @@ class Truth(Protocol):
     def true_radar_offsets(self, track_name: str, pair_index: int, azimuth_px: Any, range_px: Any) -> Any:
         """True (azimuth, range) offsets of a pair at radar positions, px."""
 
-    def true_radar_speed(self, track_name: str, pair_index: int, azimuth_px: Any, range_px: Any) -> np.ndarray:
+    def true_radar_speed(self, track_name: str, pair_index: int, azimuth_px: Any,
+                         range_px: Any) -> tuple[np.ndarray, np.ndarray]:
         """True speed at radar positions and whether each lies on ice (``(speed, on_ice)``)."""
 
     def reference_product(self, year: int) -> Any:

@@ -227,7 +227,8 @@ def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.nd
         idx = np.arange(b0, min(b0 + bsz, n))
         pad = np.concatenate([idx, np.full(bsz - idx.size, idx[0])])
         rt, st = ref_tl[pad], sec_tl[pad]
-        blocks, starts = [], []
+        blocks: list[jax.Array] = []
+        starts: list[np.ndarray] = []
         chip_size = (wa + 2 * sa, wr + 2 * sr)
         for tl, size in ((rt, chip_size if fast else (wa, wr)), (st, chip_size)):
             r0 = int(tl[:, 0].min()) - HALO

@@ -90,9 +90,9 @@ def bandwidth_from_rho(rho: jax.Array) -> jax.Array:
     """B in [0.05, 1] with sinc²(B) = ρ (the lag-1 autocorrelation of an amplitude whose SLC has
     a flat spectrum of bandwidth B, cycles/px); clipped at the ends of that range. Linear
     interpolation in a table (written out: ``jnp.interp`` is not strict-promotion safe)."""
-    b = _B_TABLE[::-1].astype(np.float32)
-    r = jnp.asarray((np.sinc(b.astype(np.float64)) ** 2).astype(np.float32))   # increasing
-    b = jnp.asarray(b)
+    b_np = _B_TABLE[::-1].astype(np.float32)
+    r = jnp.asarray((np.sinc(b_np.astype(np.float64)) ** 2).astype(np.float32))   # increasing
+    b = jnp.asarray(b_np)
     rho = jnp.clip(jnp.asarray(rho, jnp.float32), r[0], r[-1])
     i = jnp.clip(jnp.searchsorted(r, rho), 1, r.shape[0] - 1)
     w = (rho - r[i - 1]) / (r[i] - r[i - 1])
@@ -182,9 +182,9 @@ def coarse_search(coarse_template: jax.Array, coarse_chip: jax.Array, ga_c: np.n
     hc, wc = len(ga_c), len(gr_c)
     Hc, Wc = coarse_chip.shape
     Lac, Lrc = Hc - hc + 1, Wc - wc + 1
-    g = np.zeros((Hc, Wc), np.float32)
-    g[:hc, :wc] = np.outer(ga_c, gr_c)
-    g = jnp.asarray(g)
+    g_np = np.zeros((Hc, Wc), np.float32)
+    g_np[:hc, :wc] = np.outer(ga_c, gr_c)
+    g = jnp.asarray(g_np)
     n = float(np.sum(ga_c)) * float(np.sum(gr_c))
     r = coarse_template[:Hc, :Wc] if coarse_template.shape != (Hc, Wc) else coarse_template
     if r.shape != (Hc, Wc):

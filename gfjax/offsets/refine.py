@@ -24,8 +24,8 @@ class Peak(NamedTuple):
     on_border: jax.Array   # () bool: integer maximum on the border of the search range
 
 
-def _neighbourhood(surface: jax.Array, ia: jax.Array, ir: jax.Array) -> jax.Array:
-    """3×3 values of ``surface`` around (ia, ir), clamped inside."""
+def _neighbourhood(surface: jax.Array, ia: jax.Array, ir: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """3×3 values of ``surface`` around (ia, ir), clamped inside, and the (azimuth, range) index of their centre."""
     La, Lr = surface.shape
     a0 = jnp.clip(ia - 1, 0, max(La - 3, 0))
     r0 = jnp.clip(ir - 1, 0, max(Lr - 3, 0))

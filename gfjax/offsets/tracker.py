@@ -94,7 +94,7 @@ def _prior_grids(prior_azimuth, prior_range, prior, grid_shape, coords) -> Optio
 
 
 def _pass_spec(opts: TrackingOptions, search, oversample) -> PassSpec:
-    return PassSpec(tuple(opts.window), tuple(int(s) for s in search), oversample, opts.deramp,
+    return PassSpec((opts.window[0], opts.window[1]), (int(search[0]), int(search[1])), oversample, opts.deramp,
                     opts.oversample_scope, opts.weighting, opts.weight_sigma, opts.subpixel_factor, opts.zoom_halfwidth,
                     min(opts.snr_exclusion, min(search) - 1), opts.memory_budget_mb,
                     opts.batch_size, opts.shard, opts.two_stage, opts.method)
@@ -146,7 +146,7 @@ def _retry(ref, sec, ta, tr, prior, out: dict, opts: TrackingOptions) -> None:
     """Second chances (``retry_search``, then ``retry_window_scales``) for rejected windows;
     replaces their entries in ``out`` where a retry passes ``retry_min_snr``."""
     min_snr = opts.min_snr * 1.5 if opts.retry_min_snr is None else opts.retry_min_snr
-    tries = []
+    tries: list[tuple[tuple[int, ...], list[int], int]] = []
     if opts.retry_search is not None:
         tries.append(((q.BORDER, q.LOW_QUALITY), opts.retry_search, 1))
     tries += [((q.LOW_QUALITY,), opts.search, int(f)) for f in opts.retry_window_scales]
@@ -261,15 +261,15 @@ def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = 
     ta, tr = window_grid(ref.shape, opts)
     wa, wr = opts.window
     coords = (ta + (wa - 1) / 2.0, tr + (wr - 1) / 2.0)
-    prior = _prior_grids(prior_azimuth, prior_range, prior, (ta.size, tr.size), coords)
+    prior_px = _prior_grids(prior_azimuth, prior_range, prior, (ta.size, tr.size), coords)
     if opts.coarse_factor > 1 or opts.coarse_decimate > 1:
-        prior = _coarse_prior(ref, sec, ta, tr, prior, opts)
-    if prior is None:
-        prior = np.zeros((2, ta.size, tr.size))
-    out = _track_grid(ref, sec, ta, tr, prior, opts.search, opts, opts.oversample)
+        prior_px = _coarse_prior(ref, sec, ta, tr, prior_px, opts)
+    if prior_px is None:
+        prior_px = np.zeros((2, ta.size, tr.size))
+    out = _track_grid(ref, sec, ta, tr, prior_px, opts.search, opts, opts.oversample)
     _threshold(out, opts, opts.min_snr)
     if opts.retry_search is not None or opts.retry_window_scales:
-        _retry(ref, sec, ta, tr, prior, out, opts)
+        _retry(ref, sec, ta, tr, prior_px, out, opts)
     _apply_filters(out, opts)
     dims = ("azimuth", "range")
     data = {

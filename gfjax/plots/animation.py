@@ -70,7 +70,8 @@ def animate_speed(ts, grid, outline_xy, flowline_xy, path, max_frames=40, fps=4,
                 span.remove()
                 span = tl.axvspan(a, b, color="tab:red")
                 fig.canvas.draw()
-                rgb = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+                # the Agg canvas (a saving backend) has buffer_rgba; FigureCanvasBase, the stubs' type, has not
+                rgb = np.ascontiguousarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])  # type: ignore[attr-defined]
                 gif_frames.append(Image.fromarray(rgb).quantize(256, method=Image.Quantize.FASTOCTREE,
                                                                 dither=Image.Dither.NONE))
                 if encoder is not None:
@@ -86,7 +87,8 @@ class Mp4Encoder:
     """RGB frames piped to ffmpeg (H.264, yuv420p, even size); a no-op without ffmpeg."""
 
     def __init__(self, path: Path, fps: int):
-        self.path, self.fps, self.proc = Path(path), fps, None
+        self.path, self.fps = Path(path), fps
+        self.proc: subprocess.Popen[bytes] | None = None
         self.exe = shutil.which(plt.rcParams["animation.ffmpeg_path"]) or shutil.which("ffmpeg")
 
     def write(self, rgb: np.ndarray) -> None:
@@ -99,6 +101,7 @@ class Mp4Encoder:
                  "-framerate", str(self.fps), "-i", "-", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
                  "-c:v", "libx264", "-pix_fmt", "yuv420p", str(self.path)],
                 stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert self.proc.stdin is not None  # opened with stdin=PIPE
         self.proc.stdin.write(rgb.tobytes())
 
     def close(self) -> Path | None:

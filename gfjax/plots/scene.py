@@ -126,6 +126,7 @@ def plot_pair_amplitude(scene, path: Path, track_name: str | None = None, pair_i
         ax.set_title(f"{name} pair {pair_index}: {label} ({look}×{look_rg} looks)")
         ax.set_xlabel("slant-range sample (px)")
         ax.set_ylabel("azimuth line (px)")
+    assert im is not None  # set by the loop over the two axes
     fig.colorbar(im, ax=axes, label="amplitude (dB, unit mean intensity = 0 dB)")
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -53,7 +53,7 @@ def describe(ds: xr.Dataset) -> xr.Dataset:
     ds = ds.copy()
     for name, var in ds.variables.items():
         for pattern, long_name, units in PATTERNS:
-            m = re.fullmatch(pattern, name)
+            m = re.fullmatch(pattern, str(name))
             if m:
                 words = COMPONENT_WORDS.get(m.group(1), "") if m.groups() else ""
                 var.attrs.setdefault("long_name", long_name.format(c=words))

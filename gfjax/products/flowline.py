@@ -12,6 +12,8 @@ per-cell horizontal speed. Markers beyond the flowline's end are NaN.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
@@ -157,7 +159,7 @@ def flowline_profiles(ts: xr.Dataset, grid: MapGrid, flowline_x, flowline_y, dis
         data["displacement_horizontal"] = (("time", "distance"), dh,
                                            dict(units="m", long_name="horizontal displacement magnitude"))
 
-    coords = {"distance": ("distance", s.astype(np.float64), dict(units="m", long_name="distance from the head")),
+    coords: dict[str, Any] = {"distance": ("distance", s.astype(np.float64), dict(units="m", long_name="distance from the head")),
               "distance_km": ("distance", (s / 1e3).astype(np.float64), dict(units="km")),
               "flowline_x": ("distance", fx, dict(units="m", long_name="easting")),
               "flowline_y": ("distance", fy, dict(units="m", long_name="northing")),

@@ -7,6 +7,8 @@ slope of D(t) with its standard error and R² (as the MSBAS stage computes them)
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
@@ -48,7 +50,7 @@ def timeseries_from_velocities(epochs, velocity, components=COMPONENTS_4D, grid=
                            np.cumsum(vel.astype(np.float64) * dt[:, None, None, None], axis=0)])
     slope, std, r2 = ols_rate(epochs, disp)
     nodata = ~np.isfinite(vel).all(axis=(0, 1))
-    data = {}
+    data: dict[str, tuple[Any, ...]] = {}
     for c, name in enumerate(components):
         data[f"displacement_{name}"] = (("time", "y", "x"), disp[:, c].astype(np.float32), {"units": "m"})
         data[f"velocity_{name}"] = (("interval", "y", "x"), vel[:, c], {"units": "m/yr"})

@@ -270,7 +270,7 @@ def _read_reference_netcdf(path: Path, grid: MapGrid, resampling: str) -> xr.Dat
     for v in ("vx", "vy"):
         if v not in src or src[v].dims[-2:] != ("y", "x"):
             raise ValueError(f"{path}: reference product needs variable {v!r} on dims (y, x); "
-                             f"has {sorted(src.data_vars)}")
+                             f"has {sorted(map(str, src.data_vars))}")
     crs = _dataset_crs(src, "vx", str(path))
     if src["y"].values[0] < src["y"].values[-1]:
         src = src.isel(y=slice(None, None, -1))

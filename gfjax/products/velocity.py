@@ -40,7 +40,7 @@ def components(ts: xr.Dataset) -> list[str]:
     found = [c for c in order if f"linear_rate_{c}" in ts or f"velocity_{c}" in ts]
     if not found:
         raise ValueError(f"time-series dataset: no linear_rate_<c>/velocity_<c> variables for c in {order}; "
-                         f"has {sorted(ts.data_vars)}")
+                         f"has {sorted(map(str, ts.data_vars))}")
     return found
 
 
@@ -114,7 +114,7 @@ def write_velocity_geotiffs(ds: xr.Dataset, grid: MapGrid, folder, cog: bool = T
         if var.dims != ("y", "x"):
             continue
         integer = var.dtype.kind in "iu"
-        paths.append(write_geotiff(folder / f"{name}.tif", np.asarray(var.values), grid, band_names=[name],
+        paths.append(write_geotiff(folder / f"{name}.tif", np.asarray(var.values), grid, band_names=[str(name)],
                                    cog=cog, dtype="int32" if integer else "float32",
                                    nodata=None if integer else np.nan, units=var.attrs.get("units"),
                                    long_names=[var.attrs.get("long_name", name)]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -47,7 +48,7 @@ def _open(path: Path, prefixes: tuple[str, ...] | None = None) -> xr.Dataset | N
 
     with xr.open_dataset(path) as ds:
         if prefixes:
-            ds = ds[[v for v in ds.data_vars if v.startswith(prefixes)]]
+            ds = ds[[v for v in ds.data_vars if str(v).startswith(prefixes)]]
         return decode_cf_time(ds.load())
 
 
@@ -180,8 +181,10 @@ title.text = "Interval velocity at the " + where + " (m/yr)";
 def map_layout(data: MapData, max_values: int = MAX_VALUES):
     """The Bokeh layout: map (left), series plot and its title (right)."""
     from bokeh.layouts import column, row
-    from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJS, Div, HoverTool, LabelSet,
-                              LogColorMapper, LogTicker)
+    from bokeh.models import BasicTickFormatter, ColumnDataSource, CustomJS, HoverTool, LogColorMapper, LogTicker
+    # the same classes as bokeh.models', which exports these by a star import that type checkers do not follow
+    from bokeh.models.annotations import ColorBar, LabelSet
+    from bokeh.models.widgets import Div
     from bokeh.palettes import Viridis256
     from bokeh.plotting import figure
 
@@ -191,8 +194,9 @@ def map_layout(data: MapData, max_values: int = MAX_VALUES):
     width_m, height_m = nx * data.spacing, ny * data.spacing
     plot_w = 640
     plot_h = int(np.clip(plot_w * height_m / width_m, 300, 900))
+    # bokeh turns (start, end) tuples into Range1d; its annotations admit only a Range
     fig = figure(name="map", width=plot_w, height=plot_h, match_aspect=True,
-                 x_range=(data.x0, data.x0 + width_m), y_range=(data.y0 - height_m, data.y0),
+                 x_range=(data.x0, data.x0 + width_m), y_range=(data.y0 - height_m, data.y0),  # type: ignore[arg-type]
                  tools="pan,wheel_zoom,box_zoom,reset,tap", active_scroll="wheel_zoom",
                  title="Mean horizontal speed over " + data.base_name + " — click a marker or a pixel",
                  x_axis_label="easting (m)", y_axis_label="northing (m)")
@@ -204,8 +208,9 @@ def map_layout(data: MapData, max_values: int = MAX_VALUES):
     mapper = LogColorMapper(palette=Viridis256, low=SPEED_FLOOR_M_PER_YR, high=max(high, 10 * SPEED_FLOOR_M_PER_YR),
                             low_color="#d1d1d1", nan_color=(0, 0, 0, 0))
     speed = np.where(np.isfinite(data.speed), data.speed, np.nan).astype(np.float32)
-    speed_img = fig.image(image=[speed[::-1]], x=data.x0, y=data.y0 - height_m, dw=width_m, dh=height_m,
-                          color_mapper=mapper, alpha=0.75)
+    # color_mapper is a property of bokeh's Image glyph that the glyph method's annotations leave out
+    speed_img = fig.image(image=[speed[::-1]], x=data.x0, y=data.y0 - height_m, dw=width_m,  # type: ignore[call-arg]
+                          dh=height_m, color_mapper=mapper, alpha=0.75)
     fig.add_tools(HoverTool(renderers=[speed_img], tooltips=[("speed (m/yr)", "@image{0.0}")]))
     fig.add_layout(ColorBar(color_mapper=mapper, ticker=LogTicker(), width=12,
                             title=f"mean horizontal speed (m/yr, log; grey < {SPEED_FLOOR_M_PER_YR:g})"), "right")
@@ -219,7 +224,7 @@ def map_layout(data: MapData, max_values: int = MAX_VALUES):
     elif data.flow is not None:
         t_edges = _to_ms(np.r_[data.flow["interval_start"].values[:1], data.flow["interval_end"].values])
 
-    mk = dict(x=[], y=[], km=[], label=[], **{f"v_{c}": [] for c in names})
+    mk: dict[str, list[Any]] = dict(x=[], y=[], km=[], label=[], **{f"v_{c}": [] for c in names})
     if data.flow is not None:
         fig.line(data.flow["flowline_x"].values, data.flow["flowline_y"].values, line_color="white",
                  line_dash="dashed", line_width=2, legend_label="central flowline")
@@ -232,7 +237,8 @@ def map_layout(data: MapData, max_values: int = MAX_VALUES):
             mk["km"].append(f"{km:g}")
             mk["label"].append(f"{km:g} km")
             for c in names:
-                v = data.flow[f"marker_velocity_{c}"].values[:, i] if f"marker_velocity_{c}" in data.flow else []
+                v: np.ndarray | list[float] = (data.flow[f"marker_velocity_{c}"].values[:, i]
+                                               if f"marker_velocity_{c}" in data.flow else [])
                 mk[f"v_{c}"].append([None if not np.isfinite(a) else float(a) for a in v])
     markers = ColumnDataSource(mk, name="markers")
     fig.scatter("x", "y", source=markers, size=11, fill_color="white", line_color="black", line_width=1.5,

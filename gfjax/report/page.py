@@ -160,7 +160,7 @@ def metrics_sections(report: dict) -> str:
     if timing:
         timing.append(["whole run", "", report.get("wall_time_s"), None])
         parts.append("<h3>Timings</h3>" + table(["stage", "status", "wall time (s)", "run dir after (MB)"], timing))
-    res = [[k, report.get(k)] for k in ("peak_rss_mb", "peak_disk_mb") if report.get(k) is not None]
+    res = [(k, report.get(k)) for k in ("peak_rss_mb", "peak_disk_mb") if report.get(k) is not None]
     if res:
         parts.append("<h3>Resources</h3>" + table(["peak", "MB"], [[k.replace("_mb", "").replace("_", " "), v]
                                                                   for k, v in res]))
@@ -212,10 +212,11 @@ def render_report_page(run_dir: Path, report: dict, max_values: int | None = Non
     config = prov.get("config") or {}
     head_js, map_div = map_html(run_dir, max_values or MAX_VALUES)
     name = report.get("name", run_dir.name)
-    facts = [["created (UTC)", prov.get("created_utc")], ["gfjax", f"{prov.get('gfjax_version')} "
-                                                                    f"({prov.get('gfjax_commit')})"],
-             ["command", prov.get("command")], ["host", prov.get("host")],
-             ["JAX backend", prov.get("jax_backend")], ["objective (mean validation r)", report.get("objective")]]
+    facts: list[list[Any]] = [
+        ["created (UTC)", prov.get("created_utc")],
+        ["gfjax", f"{prov.get('gfjax_version')} ({prov.get('gfjax_commit')})"],
+        ["command", prov.get("command")], ["host", prov.get("host")],
+        ["JAX backend", prov.get("jax_backend")], ["objective (mean validation r)", report.get("objective")]]
     facts = [r for r in facts if r[1] not in (None, "None (None)")]
     resolved = json.dumps(config, indent=1) if config else ""
     return f"""<!DOCTYPE html>

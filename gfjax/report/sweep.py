@@ -30,7 +30,7 @@ def write_sweep_page(sweep_dir: str | Path, rows: list[dict] | None = None) -> P
                                   if line.strip()] if path.is_file() else [])
     common = set.intersection(*(set(o) for o in overrides.values())) if overrides else set()
     cols = [c for c in dict.fromkeys(k for r in rows for k in r) if c != "job"]
-    scores = [r.get("objective") for r in rows if isinstance(r.get("objective"), (int, float))]
+    scores = [obj for r in rows if isinstance(obj := r.get("objective"), (int, float))]
     best = max(scores) if scores else None
     head = "<th>job (its own overrides)</th>" + "".join(f"<th>{esc(c)}</th>" for c in cols)
     body = []

@@ -130,7 +130,8 @@ class MuldrowScene:
 
         return RadarOffsetField.for_pair(self, track_name, pair_index)(azimuth_px, range_px)
 
-    def true_radar_speed(self, track_name: str, pair_index: int, azimuth_px, range_px) -> np.ndarray:
+    def true_radar_speed(self, track_name: str, pair_index: int, azimuth_px,
+                         range_px) -> tuple[np.ndarray, np.ndarray]:
         """True mean horizontal speed (m/day) of pair ``pair_index`` at reference radar positions,
         and whether each lies on ice: ``(speed, on_ice)`` (the speed class of a window)."""
         from scipy.ndimage import map_coordinates
@@ -180,7 +181,8 @@ def build_scene(spec: SceneSpec | None = None) -> MuldrowScene:
     bounds = ([float(v) for v in spec.bbox] if spec.bbox else
               [exterior[:, 0].min() - m, exterior[:, 1].min() - m, exterior[:, 0].max() + m,
                exterior[:, 1].max() + m])
-    grid = MapGrid.from_bounds(epsg, *bounds, spec.grid_spacing_m)
+    xmin, ymin, xmax, ymax = bounds
+    grid = MapGrid.from_bounds(epsg, xmin, ymin, xmax, ymax, spec.grid_spacing_m)
     flowline = muldrow_flowline()
     fields = glacier_fields(grid, exterior, holes, flowline)
     surge = SurgeModel(origin_m=STEEP_LENGTH_M)

@@ -58,10 +58,10 @@ def harmonic_along(grid: MapGrid, flowline: Flowline, solve_spacing_m: float = 4
     rhs = -lap[free][:, fixed] @ along.ravel()[fixed]
     sol = along.ravel().astype(np.float64).copy()
     sol[free] = spsolve(lap[free][:, free].tocsc(), rhs)
-    sol = sol.reshape(ny, nx)
+    sol2d = sol.reshape(ny, nx)
     xg, yg = grid.meshgrid()
     r, c = coarse.fractional_index(xg, yg)
-    return map_coordinates(sol, [r, c], order=1, mode="nearest")
+    return map_coordinates(sol2d, [r, c], order=1, mode="nearest")
 
 
 def centreline_elevation(along_m, length_m: float) -> np.ndarray:
