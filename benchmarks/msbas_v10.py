@@ -11,8 +11,11 @@ and gfjax twice (cold: empty JAX compilation cache; warm: the cache of the cold 
 separate process timed from start to exit, checks that the two agree (max |Δ| / max |v10| of
 the linear rates), prints a table and writes ``msbas_v10.json``. Every ratio names its baseline
 (MSBAS v10 built with OpenBLAS, OpenMP threads = all cores). CPU seconds (user + system) are
-recorded beside wall times: on a shared machine they are the steadier figure. Build v10:
-docs/msbas_v10_build.md.
+recorded beside wall times: on a shared machine they are the steadier figure; the table prints
+both, with the CPU-second ratios v10 / gfjax for the cold and the warm run. ``--only gfjax``
+re-times gfjax alone against the v10 times of an earlier run in ``--work``. Build v10:
+docs/msbas_v10_build.md; measured results (before/after issue 16's speed work):
+benchmarks/msbas_v10_results.json and docs/msbas_v10_build.md#speed.
 """
 from __future__ import annotations
 
@@ -163,6 +166,7 @@ def main() -> None:
                 row["max_rate_diff_rel"] = _rates_diff(case / "gfjax_warm_s", case / "v10")
                 if "v10_cpu_s" in row:
                     row["cpu_ratio_cold_vs_v10"] = row["v10_cpu_s"] / row["gfjax_cold_cpu_s"]
+                    row["cpu_ratio_warm_vs_v10"] = row["v10_cpu_s"] / row["gfjax_warm_cpu_s"]
             rows.append(row)
             print(json.dumps(row), flush=True)
     meta = dict(machine=platform.node(), cpus=os.cpu_count(), load_avg=os.getloadavg(),
@@ -172,16 +176,18 @@ def main() -> None:
     print(f"\nMSBAS v10 vs gfjax, whole process wall time ({meta['cpus']} cores, load "
           f"{meta['load_avg'][0]:.1f}); baseline: {meta['baseline']}" + (f"; v10 SKIPPED: {skip}"
                                                                           if skip else ""))
-    print(f"{'dim':>3} {'pixels':>7} {'maps':>5} {'v10 s':>8} {'gfjax cold s':>12} "
-          f"{'gfjax warm s':>12} {'x v10 (cold)':>12} {'x v10 (warm)':>12} {'rate diff':>9}")
+    nan = float("nan")
+    print(f"{'dim':>3} {'pixels':>7} {'maps':>5} {'v10 wall/CPU s':>15} {'gfjax cold wall/CPU s':>22} "
+          f"{'gfjax warm wall/CPU s':>22} {'CPU x v10 cold/warm':>20} {'wall x v10 cold/warm':>21} "
+          f"{'rate diff':>9}")
     for r in rows:
-        v = r.get("v10_s")
-        print(f"{r['dim']:>3} {r['pixels']:>7} {r['maps']:>5} {v if v else float('nan'):>8.1f} "
-              f"{r.get('gfjax_cold_s', float('nan')):>12.2f} {r.get('gfjax_warm_s', float('nan')):>12.2f} "
-              f"{r.get('speedup_cold_vs_v10', float('nan')):>12.1f} "
-              f"{r.get('speedup_warm_vs_v10', float('nan')):>12.1f} "
-              f"{r.get('max_rate_diff_rel', float('nan')):>9.1e}")
-
+        g = r.get
+        print(f"{r['dim']:>3} {r['pixels']:>7} {r['maps']:>5} {g('v10_s', nan):>7.1f}/{g('v10_cpu_s', nan):<7.1f} "
+              f"{g('gfjax_cold_s', nan):>11.2f}/{g('gfjax_cold_cpu_s', nan):<10.2f} "
+              f"{g('gfjax_warm_s', nan):>11.2f}/{g('gfjax_warm_cpu_s', nan):<10.2f} "
+              f"{g('cpu_ratio_cold_vs_v10', nan):>10.1f}/{g('cpu_ratio_warm_vs_v10', nan):<9.1f} "
+              f"{g('speedup_cold_vs_v10', nan):>10.1f}/{g('speedup_warm_vs_v10', nan):<10.1f} "
+              f"{g('max_rate_diff_rel', nan):>9.1e}")
 
 if __name__ == "__main__":
     main()
