@@ -174,6 +174,11 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
         sharding = NamedSharding(mesh, spec)
         extra_dev = jnp.asarray(extra, jnp.float64)
         chunks, start = [], 0
+        from tqdm.auto import tqdm
+
+        # progress by pixel blocks (a 4-minute inversion is not silent); off for a few blocks
+        bar = tqdm(total=n_pix, desc="msbas: pixels", unit="px", mininterval=5,
+                   disable=n_pix <= 4 * blk or not log.isEnabledFor(logging.INFO))
         while True:                                       # >= 1 block: empty input, empty output
             stop = min(start + blk, n_pix)
             args = []
@@ -193,9 +198,11 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
                 continue                                  # the same pixels again, in smaller blocks
             if timings is not None:
                 timings.append((stop - start, time.perf_counter() - t0))
+            bar.update(stop - start)
             start = stop
             if start >= n_pix:
                 break
+    bar.close()
     log.info("msbas: %d pixels in %d blocks of %d on %d devices", n_pix, len(chunks), blk, ndev)
     return jax.tree.map(lambda *a: np.concatenate(a), *chunks)
 
