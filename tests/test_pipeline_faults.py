@@ -46,7 +46,7 @@ def test_offsets_out_of_memory_halves_the_batch_and_retries(caplog):
     assert calls == [(1000.0, None, ["prior_azimuth", "prior_range"]), (500.0, None, ["prior_azimuth", "prior_range"]),
                      (250.0, None, ["prior_azimuth", "prior_range"])]
     text = caplog.text
-    assert "pair T065/3" in text and "offsets.memory_budget_mb=1000" in text and "offsets.memory_budget_mb=500" in text
+    assert "pair T065/3" in text and "execution.offsets_memory_budget_mb=1000" in text and "execution.offsets_memory_budget_mb=500" in text
     assert "RESOURCE_EXHAUSTED" in text and "BufferAssignment" not in text  # first line of XLA's message only
 
     track, calls = fake_tracker(fail=1)
@@ -64,10 +64,10 @@ def test_offsets_out_of_memory_that_halving_cannot_fix_names_the_keys():
         track_pair(track, None, None, TrackingOptions(), "T065/0")
     msg = str(err.value)
     assert len(calls) == MAX_MEMORY_HALVINGS + 1
-    assert "out of memory tracking pair T065/0" in msg and "offsets.memory_budget_mb" in msg
-    assert "offsets.batch_size" in msg and "re-run resumes" in msg
+    assert "out of memory tracking pair T065/0" in msg and "execution.offsets_memory_budget_mb" in msg
+    assert "execution.offsets_batch_size" in msg and "re-run resumes" in msg
     track, calls = fake_tracker(fail=100)
-    with pytest.raises(StageError, match=r"offsets.batch_size=1 .*after halving the window batch 2 time"):
+    with pytest.raises(StageError, match=r"execution.offsets_batch_size=1 .*after halving the window batch 2 time"):
         track_pair(track, None, None, TrackingOptions(batch_size=4), "T065/0")
 
     def broken(ref, sec, *, options):
@@ -105,7 +105,7 @@ def test_msbas_out_of_memory_halves_the_block(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING):
         got = api.invert_maps(*args, dim=3, block=16)
     assert sizes[:3] == [16, 8, 4] and set(sizes[2:]) == {4} and len(sizes) == 2 + 5  # 20 pixels in 5 blocks
-    assert "out of memory on a block of 16 pixels" in caplog.text and "msbas.memory_budget_mb" in caplog.text
+    assert "out of memory on a block of 16 pixels" in caplog.text and "execution.msbas_memory_budget_mb" in caplog.text
     for v in want.data_vars:
         np.testing.assert_array_equal(got[v].values, want[v].values, err_msg=v)
 
@@ -124,19 +124,32 @@ def test_msbas_out_of_memory_at_one_pixel_is_a_clear_error(monkeypatch):
 
 # --- lowering the memory keys keeps finished work ---------------------------------------------
 def test_memory_keys_do_not_change_fingerprints():
+    """Execution settings live in ``execution``, which no stage's fingerprint reads; the
+    algorithm sections no longer accept them."""
+    from omegaconf import OmegaConf
+
+    from gfjax.config.schema import GfjaxConfig, to_settings
     from gfjax.pipeline.stage import Registry, Stage, fingerprint
 
     reg = Registry()
     reg.add(Stage("offsets", lambda c: {}, sections=("offsets",)))
     reg.add(Stage("msbas", lambda c: {}, sections=("msbas",), requires=("offsets",)))
-    base = {"offsets": {"memory_budget_mb": 1024.0, "batch_size": None, "window": [64, 64]},
-            "msbas": {"memory_budget_mb": 1024.0, "lam": 0.1}}
-    low = {"offsets": {"memory_budget_mb": 256.0, "batch_size": 32, "window": [64, 64]},
-           "msbas": {"memory_budget_mb": 100.0, "lam": 0.1}}
-    other = {"offsets": {**base["offsets"], "window": [32, 32]}, "msbas": base["msbas"]}
+
+    def config(**execution):
+        cfg = OmegaConf.merge(OmegaConf.structured(GfjaxConfig), {"execution": execution})
+        settings = to_settings(cfg)
+        return OmegaConf.to_container(cfg, resolve=True), settings
+
+    base, _ = config()
+    low, settings = config(offsets_memory_budget_mb=256.0, offsets_batch_size=32, msbas_memory_budget_mb=100.0)
+    assert settings.offsets.memory_budget_mb == 256.0 and settings.offsets.batch_size == 32
+    assert settings.msbas.memory_budget_mb == 100.0                  # the rings get them
+    other = {**base, "offsets": {**base["offsets"], "window": [32, 32]}}
     for name in ("offsets", "msbas"):
         assert fingerprint(reg.stages[name], low, reg) == fingerprint(reg.stages[name], base, reg)
         assert fingerprint(reg.stages[name], other, reg) != fingerprint(reg.stages[name], base, reg)
+    with pytest.raises(Exception, match="memory_budget_mb"):
+        OmegaConf.merge(OmegaConf.structured(GfjaxConfig), {"offsets": {"memory_budget_mb": 1.0}})
 
 
 # --- a killed MPI rank: MSBAS parts already written are reused --------------------------------

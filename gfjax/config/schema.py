@@ -18,13 +18,16 @@ from gfjax.offsets.options import TrackingOptions
 from gfjax.core.scene_spec import SceneSpec
 
 
-def mutable_schema(cls: type) -> type:
+def mutable_schema(cls: type, exclude: tuple[str, ...] = ()) -> type:
     """A plain (non-frozen, no ``__post_init__``) copy of a ring's options dataclass for
     OmegaConf, which cannot merge overrides into frozen dataclasses. ``to_settings`` turns the
-    composed section back into ``cls`` itself, which then runs its own validation."""
+    composed section back into ``cls`` itself, which then runs its own validation. Fields in
+    ``exclude`` (execution settings) are not config keys of that section: ``execution`` sets them."""
     hints = typing.get_type_hints(cls)
     specs = []
     for f in dataclasses.fields(cls):
+        if f.name in exclude:
+            continue
         default = (field(default_factory=f.default_factory) if f.default is dataclasses.MISSING
                    else field(default=f.default))
         specs.append((f.name, hints[f.name], default))
@@ -34,9 +37,15 @@ def mutable_schema(cls: type) -> type:
     return schema
 
 
+# Execution settings of the rings' options: how work is cut for the hardware, never what it
+# computes. They live in the ``execution`` section (not in the algorithm sections), so that no
+# stage's fingerprint sees them: lowering a budget after an out-of-memory error keeps finished work.
+EXECUTION_FIELDS = {"offsets": {"batch_size": "offsets_batch_size", "memory_budget_mb": "offsets_memory_budget_mb"},
+                    "msbas": {"memory_budget_mb": "msbas_memory_budget_mb"}}
+
 SceneSchema = mutable_schema(SceneSpec)
-TrackingSchema = mutable_schema(TrackingOptions)
-MsbasSchema = mutable_schema(MsbasOptions)
+TrackingSchema = mutable_schema(TrackingOptions, exclude=tuple(EXECUTION_FIELDS["offsets"]))
+MsbasSchema = mutable_schema(MsbasOptions, exclude=tuple(EXECUTION_FIELDS["msbas"]))
 
 
 class DataSource(str, Enum):
@@ -124,6 +133,18 @@ class OutputConfig:
 
 
 @dataclass
+class ExecutionConfig:
+    """How the work is cut for the machine; results do not depend on it (no fingerprint sees it).
+    Devices and ranks: the ``parallel`` section."""
+
+    # offsets: working memory of one window batch (sets windows per device call), MB; halved on
+    # out-of-memory errors (the log says what to set to start there)
+    offsets_memory_budget_mb: float = 1024.0
+    offsets_batch_size: Optional[int] = None  # offsets: windows per device call (None = from the budget)
+    msbas_memory_budget_mb: float = 1024.0  # MSBAS: working memory of one pixel block, MB
+
+
+@dataclass
 class GfjaxConfig:
     name: str = "default"  # experiment name: the run directory is <output.root>/<name>
     stages: List[str] = field(default_factory=lambda: ["scene"])
@@ -137,6 +158,7 @@ class GfjaxConfig:
     parallel: ParallelConfig = field(default_factory=ParallelConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
 
 
 # Tracking options a method does not read: setting one to other than its default is an error
@@ -207,13 +229,17 @@ def to_settings(cfg: Any) -> GfjaxConfig:
     if unknown:
         raise ValueError(_unknown_key_message(unknown))
     settings: Any = OmegaConf.to_object(cfg)
+    execution = settings.execution
+    runtime = {"offsets": {"batch_size": execution.offsets_batch_size,
+                           "memory_budget_mb": execution.offsets_memory_budget_mb},
+               "msbas": {"memory_budget_mb": execution.msbas_memory_budget_mb}}
     for f in dataclasses.fields(settings):
         section = getattr(settings, f.name)
         ring_cls = getattr(type(section), "__gfjax_ring_class__", None)
         if ring_cls is None:
             continue
         try:
-            value = ring_cls(**dataclasses.asdict(section))
+            value = ring_cls(**dataclasses.asdict(section), **runtime.get(f.name, {}))
             if hasattr(value, "validate"):
                 value = value.validate() or value
         except (TypeError, ValueError) as err:

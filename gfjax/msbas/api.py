@@ -130,7 +130,7 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
 
     ``extra`` is replicated (e.g. λ or a vector of λ). ``block`` overrides the block size from
     the memory budget. A block that runs out of device (or host) memory is halved and retried,
-    with a warning naming ``msbas.memory_budget_mb``; ``MsbasMemoryError`` when one pixel per
+    with a warning naming the budget to set (the pipeline's ``execution.msbas_memory_budget_mb``); ``MsbasMemoryError`` when one pixel per
     device does not fit. ``timings``, if given, receives ``(pixels, seconds)`` per block (the first
     includes compilation). Returns a dict of NumPy arrays (P, …).
 
@@ -231,7 +231,7 @@ def _smaller_block(st: solver.Structure, blk: int, ndev: int, memory_budget_mb: 
             "lower msbas.dim") from err
     new = max(ndev, blk // 2 // ndev * ndev)
     log.warning("msbas: out of memory on a block of %d pixels (%s); retrying with blocks of %d. "
-                "To start there, set msbas.memory_budget_mb=%g (now %g; pixels per block = budget / "
+                "To start there, set execution.msbas_memory_budget_mb=%g (now %g; pixels per block = budget / "
                 "~%.3f MB per pixel)", blk, first_line(err), new, max(new * mb, 1e-3),
                 memory_budget_mb, mb)
     return new

@@ -102,4 +102,6 @@ class MsbasOptions:
 
     def from_header(self) -> list[str]:
         """The options left null, to take from an MSBAS header (R_FLAG, MC_FLAG, C_FLAG)."""
-        return [k for k in ("order", "lam", "min_coverage", "calibration") if getattr(self, k) is None]
+        given = {"order": self.order, "lam": self.lam, "min_coverage": self.min_coverage,
+                 "calibration": self.calibration}
+        return [k for k, v in given.items() if v is None]

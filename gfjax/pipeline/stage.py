@@ -98,25 +98,13 @@ class Registry:
 REGISTRY = Registry()
 
 
-# Keys that size the work of a device call but not its results (windows and pixels are
-# independent): lowering them after an out-of-memory error must not discard finished pairs.
-# They are hashed at these fixed values (the defaults, so fingerprints of earlier runs that used
-# the defaults stay valid), whatever the config says.
-RESULT_NEUTRAL_KEYS = {"offsets.memory_budget_mb": 1024.0, "offsets.batch_size": None,
-                       "msbas.memory_budget_mb": 1024.0}
-
-
 def fingerprint(stage: Stage, config: dict, registry: Registry = REGISTRY) -> str:
-    """SHA-256 of the config sections of ``stage`` and of every stage upstream of it (without
-    the values of ``RESULT_NEUTRAL_KEYS``), of their code (``Stage.code``) and of the gfjax
-    version."""
+    """SHA-256 of the config sections of ``stage`` and of every stage upstream of it, of their
+    code (``Stage.code``) and of the gfjax version. Execution settings (``execution``: batch sizes,
+    memory budgets) are in no stage's sections: results do not depend on them."""
     names = registry.upstream(stage.name) + [stage.name]
     sections = sorted({s for n in names for s in registry.stages[n].sections})
     payload = {s: _lookup(config, s) for s in sections}
-    for dotted, fixed in RESULT_NEUTRAL_KEYS.items():
-        section, key = dotted.split(".", 1)
-        if isinstance(payload.get(section), dict) and key in payload[section]:
-            payload[section] = {**payload[section], key: fixed}
     payload["_stages"] = names
     payload["_code"] = {n: code_digest(_code_of(registry.stages[n])) for n in names}
     payload["_version"] = _version()

@@ -207,8 +207,8 @@ MAX_MEMORY_HALVINGS = 6  # offsets: halve the window batch at most this often (1
 
 def track_pair(track, ref, sec, opts, label: str, **priors):
     """``track(ref, sec, options=opts, **priors)`` (``gfjax.offsets.track_offsets``); when a
-    window batch runs out of device or host memory, the batch is halved (``offsets.batch_size``
-    if set, else ``offsets.memory_budget_mb``) and the pair tracked again, with a warning, at
+    window batch runs out of device or host memory, the batch is halved (``execution.offsets_batch_size``
+    if set, else ``execution.offsets_memory_budget_mb``) and the pair tracked again, with a warning, at
     most ``MAX_MEMORY_HALVINGS`` times. Returns ``(result, options used)``: later pairs start at
     the smaller batch. ``StageError`` naming the keys to lower when halving does not help.
     Results do not depend on the batch (windows are independent)."""
@@ -223,21 +223,21 @@ def track_pair(track, ref, sec, opts, label: str, **priors):
         except Exception as err:
             if not is_out_of_memory(err):
                 raise
-            now = (f"offsets.batch_size={opts.batch_size}" if opts.batch_size is not None
-                   else f"offsets.memory_budget_mb={opts.memory_budget_mb:g}")
+            now = (f"execution.offsets_batch_size={opts.batch_size}" if opts.batch_size is not None
+                   else f"execution.offsets_memory_budget_mb={opts.memory_budget_mb:g}")
             if attempt == MAX_MEMORY_HALVINGS or opts.batch_size == 1:
                 raise StageError(
                     f"offsets: out of memory tracking pair {label} with {now} ({first_line(err)}), "
-                    f"after halving the window batch {attempt} time(s): lower offsets.memory_budget_mb "
-                    "(windows per device call) or set offsets.batch_size, or use smaller offsets.window/"
+                    f"after halving the window batch {attempt} time(s): lower execution.offsets_memory_budget_mb "
+                    "(windows per device call) or set execution.offsets_batch_size, or use smaller offsets.window/"
                     "search; for host memory ask for more (e.g. --mem). Pairs already tracked are kept: "
                     "a re-run resumes") from err
             if opts.batch_size is not None:
                 smaller = dataclasses.replace(opts, batch_size=max(1, opts.batch_size // 2))
-                new = f"offsets.batch_size={smaller.batch_size}"
+                new = f"execution.offsets_batch_size={smaller.batch_size}"
             else:
                 smaller = dataclasses.replace(opts, memory_budget_mb=opts.memory_budget_mb / 2)
-                new = f"offsets.memory_budget_mb={smaller.memory_budget_mb:g}"
+                new = f"execution.offsets_memory_budget_mb={smaller.memory_budget_mb:g}"
             log.warning("offsets: out of memory tracking pair %s with %s (%s); retrying with %s (set it "
                         "to start there; results do not depend on it)", label, now, first_line(err), new)
             opts = smaller
