@@ -54,12 +54,14 @@ class DataSource(str, Enum):
     asf = "asf"  # Sentinel-1 search and download from ASF (gfjax/io/asf.py; needs the network)
     msbas = "msbas"  # MSBAS v10 inputs: data.path = header.txt (layout: gfjax/io/msbas_scene.py)
     autorift = "autorift"  # HyP3 autoRIFT products: data.path = their folder (gfjax/io/msbas_scene.py)
+    sentinel1 = "sentinel1"  # Sentinel-1 IW SLC SAFE products (zip or folder): data.path = their folder (gfjax/io/s1_scene.py)
 
 
 @dataclass
 class DataConfig:
-    """Where the data come from (gfjax/conf/data/{synthetic,stack,msbas,autorift,asf}.yaml). ``scene.*`` applies to
-    the synthetic source only; ``path``, ``tracks``, ``start``, ``end``, ``reference`` to a stack."""
+    """Where the data come from (gfjax/conf/data/{synthetic,stack,msbas,autorift,asf,sentinel1}.yaml). ``scene.*``
+    applies to the synthetic source only; ``path``, ``tracks``, ``start``, ``end``, ``reference`` to a stack;
+    ``aoi``/``bbox``, ``dem``, ``dem_datum``, ``geoid``, ``orbits``, ``margin_m`` to Sentinel-1 products."""
 
     source: DataSource = DataSource.synthetic
     path: Optional[str] = None  # stack: the stack folder; asf: the download folder
@@ -70,6 +72,15 @@ class DataConfig:
     # stack: reference velocity products for validation, "YEAR=path" (or a path whose name holds
     # the year): a NetCDF with vx/vy, or a folder with ITS_LIVE vx.tif/vy.tif; [] = no validation
     reference: List[str] = field(default_factory=list)
+    # sentinel1: the area of interest, a GeoJSON outline (lon/lat, or with a "crs" member; it is also
+    # the ice mask) or bbox = [lon_min, lat_min, lon_max, lat_max] degrees (every cell ice); one of the two
+    aoi: Optional[str] = None
+    bbox: List[float] = field(default_factory=list)
+    dem: Optional[str] = None  # sentinel1: the DEM (any GDAL raster in any CRS, SRTM .hgt(.zip), GeoTIFF)
+    dem_datum: str = "egm96"  # sentinel1: its vertical datum, egm96 (SRTM) | egm2008 (GLO-30) | ellipsoid
+    geoid: Optional[str] = None  # sentinel1: a geoid grid file (PROJ's us_nga_egm96_15.tif ...); None = PROJ / egm96
+    orbits: Optional[str] = None  # sentinel1: a folder of *.EOF orbit files; None = data.path itself
+    margin_m: float = 1000.0  # sentinel1: bursts and samples read around the AOI (m): room for windows and search
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The ``data`` section: which scene the stages work on (the synthetic Muldrow scene, a user's
-stack folder, MSBAS inputs, or an ASF download), checked before any stage runs (:func:`preflight`).
+stack folder, MSBAS inputs, Sentinel-1 SAFE products, or an ASF download), checked before any stage runs (:func:`preflight`).
 
 The stages see the protocols of :mod:`gfjax.protocols`: every source is a ``Scene``; the
 synthetic scene and a stack are ``RadarScene``s (tracks, SLC pairs), MSBAS / autoRIFT inputs
@@ -61,6 +61,11 @@ def preflight(settings) -> None:
         return
     if kind == "asf":
         _asf_preflight(data)
+    if kind == "sentinel1":
+        from gfjax.pipeline.sentinel1 import sentinel1_preflight
+
+        sentinel1_preflight(settings.data)
+        reference_products(settings)
 
 
 # data sources that are maps already (the map stack of the geocode stage), and the stages they
@@ -138,7 +143,7 @@ def _asf_preflight(data) -> None:
 
 def open_scene(settings: Any) -> Scene:
     """The scene of ``settings.data.source``: ``build_scene(settings.scene)``, ``load_stack``,
-    ``load_msbas_scene`` or ``load_autorift_scene``."""
+    ``load_msbas_scene``, ``load_autorift_scene`` or ``open_s1_scene`` (:mod:`gfjax.pipeline.sentinel1`)."""
     kind = source(settings)
     if kind == "synthetic":
         from gfjax.sim import build_scene
@@ -162,6 +167,10 @@ def open_scene(settings: Any) -> Scene:
 
         log.info("reading the HyP3 autoRIFT products in %s", settings.data.path)
         return load_autorift_scene(Path(settings.data.path).expanduser())
+    if kind == "sentinel1":
+        from gfjax.pipeline.sentinel1 import open_sentinel1
+
+        return open_sentinel1(settings.data, settings.geometry.grid_spacing_m)
     preflight(settings)
     raise ValueError(f"data.source={kind}: no scene")
 

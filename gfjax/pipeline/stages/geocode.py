@@ -99,6 +99,7 @@ def run_geocode(ctx) -> dict:
     luts = {name: tr.map_to_radar() for name, tr in scene.tracks.items()}
     pairs = pair_list(scene)
     from gfjax.pipeline.stages.offsets import my_pairs
+    from gfjax.pipeline.stages.offsets_geometry import reference_lookup
 
     errors = []
     workers = ctx.workers
@@ -112,7 +113,8 @@ def run_geocode(ctx) -> dict:
             raise StageError(f"offsets of pair {track}/{k} missing ({path}); re-run with stages=[offsets,geocode,...]")
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             ds = ds.load()
-        maps = geocode_pair(ds, scene.tracks[track], luts[track], geo.filter_width_m, geo.min_valid_fraction)
+        lut = reference_lookup(scene, track, k) or luts[track]  # Sentinel-1: the pair's reference acquisition
+        maps = geocode_pair(ds, scene.tracks[track], lut, geo.filter_width_m, geo.min_valid_fraction)
         if not np.isfinite(maps).any():
             log.warning("geocode: pair %s/%d has no valid value on the map grid (no overlap or all "
                         "rejected); kept as an empty map", track, k)

@@ -72,14 +72,15 @@ def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1,
     return prior_from_history(previous, scales, min_snr) if previous else None
 
 
-def tracking_mask(scene, track: str, shape: tuple[int, int], opts) -> np.ndarray:
-    """Windows near the glacier (``offsets.mask_buffer_m``) on the tracker's output grid."""
+def tracking_mask(scene, track: str, shape: tuple[int, int], opts, lut=None) -> np.ndarray:
+    """Windows near the glacier (``offsets.mask_buffer_m``) on the tracker's output grid (``lut``:
+    the map → radar table of the pair's reference; default the track's)."""
     from gfjax.offsets.tracker import window_grid
     from gfjax.pipeline.priors import window_mask
 
     ta, tr = window_grid(shape, opts)
     wa, wr = opts.window
-    lut = scene.tracks[track].map_to_radar()
+    lut = scene.tracks[track].map_to_radar() if lut is None else lut
     cells = int(np.ceil(opts.mask_buffer_m / scene.grid.spacing))
     return window_mask(scene.ice_mask, lut[0], lut[1], ta + (wa - 1) / 2.0, tr + (wr - 1) / 2.0, cells)
 
@@ -244,8 +245,22 @@ def track_pair(track, ref, sec, opts, label: str, **priors):
     raise AssertionError("unreachable")
 
 
+def pair_geometry(scene, track: str, k: int, shape: tuple[int, int], opts):
+    """The orbits' offsets at the windows of pair ``k`` (:mod:`gfjax.pipeline.stages.offsets_geometry`),
+    None for a scene without them (synthetic, stack)."""
+    from gfjax.pipeline.stages.offsets_geometry import geometric_prior
+
+    if not hasattr(scene, "geometric_offsets"):
+        return None
+    from gfjax.offsets.tracker import window_grid
+
+    ta, tr = window_grid(shape, opts)
+    return geometric_prior(scene, track, k, ta + (opts.window[0] - 1) / 2.0, tr + (opts.window[1] - 1) / 2.0)
+
+
 def run_offsets(ctx) -> dict:
     from gfjax.offsets import track_offsets
+    from gfjax.pipeline.stages.offsets_geometry import motion_only, reference_lookup, with_geometry
 
     scene, opts = ctx.scene, ctx.settings.offsets
     folder = ctx.stage_dir("offsets")
@@ -264,16 +279,21 @@ def run_offsets(ctx) -> dict:
         prior = (previous_pair_prior(scene, folder, track, k, opts.prior_depth,
                                      opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr)
                  if opts.pair_prior == "previous_pair" else None)
+        geometry = pair_geometry(scene, track, k, ref.shape, opts)  # None unless the scene knows its orbits
+        prior = with_geometry(prior, geometry)
         if opts.mask_buffer_m is not None:
-            if track not in masks:
-                masks[track] = tracking_mask(scene, track, ref.shape, opts)
-            base = prior if prior is not None else (np.zeros(masks[track].shape), np.zeros(masks[track].shape))
-            prior = tuple(np.where(masks[track], b, np.nan) for b in base)
+            own = reference_lookup(scene, track, k)  # Sentinel-1: each reference its own burst layout
+            key = track if own is None else (track, k)
+            if key not in masks:
+                masks[key] = tracking_mask(scene, track, ref.shape, opts, own)
+            base = prior if prior is not None else (np.zeros(masks[key].shape), np.zeros(masks[key].shape))
+            prior = tuple(np.where(masks[key], b, np.nan) for b in base)
         t0 = time.perf_counter()
         ds, opts = track_pair(track_offsets, ref, sec, opts, f"{track}/{k}",
                               **({} if prior is None else {"prior_azimuth": prior[0], "prior_range": prior[1]}))
         t_track += time.perf_counter() - t0
         del ref, sec
+        ds = motion_only(ds, geometry)
         err = pair_errors(scene, track, k, ds)
         t_ref, t_sec = scene.pair_times(track, k)
         ds = ds[list(KEEP_VARS)]
@@ -307,4 +327,5 @@ def run_offsets(ctx) -> dict:
 REGISTRY.add(Stage("offsets", run_offsets, sections=("scene", "offsets"), requires=("scene",),
                    description="offset tracking of every consecutive pair", is_complete=offsets_complete,
                    missing_hint=missing_chunks,
-                   code=("gfjax.offsets", "gfjax.pipeline.priors", "gfjax.pipeline.stages.offsets_input")))
+                   code=("gfjax.offsets", "gfjax.pipeline.priors", "gfjax.pipeline.stages.offsets_input",
+                         "gfjax.pipeline.stages.offsets_geometry")))

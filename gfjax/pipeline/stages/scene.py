@@ -53,6 +53,13 @@ def stack_metrics(scene) -> dict:
     tracks = track_summary(scene)
     for name, tr in scene.tracks.items():
         tracks[name]["precomputed_offsets"] = len(getattr(tr, "offset_stems", {}))
+        if hasattr(tr, "acqs"):  # Sentinel-1 products: swath, and per acquisition the orbit used
+            tracks[name]["swath"] = tr.swath
+            tracks[name]["orbits"] = [{"time": str(a.time), **a.orbit_report[0]} for a in tr.acqs]
+            for a in tr.acqs:
+                for rep in a.orbit_report:
+                    if rep.get("orbit_warning"):
+                        log.warning("scene: %s %s: %s", name, a.time, rep["orbit_warning"])
     return {"source": str(scene.path),
             "grid": {"shape": list(scene.grid.shape), "spacing_m": scene.grid.spacing, "epsg": scene.grid.epsg},
             "ice_cells": int(scene.ice_mask.sum()), "tracks": tracks,
@@ -118,10 +125,13 @@ def run_scene(ctx) -> dict:
 
 
 # data.reference only changes the products stage (a new validation product re-tracks nothing)
-DATA_KEYS = ("data.source", "data.path", "data.tracks", "data.frames", "data.start", "data.end")
+DATA_KEYS = ("data.source", "data.path", "data.tracks", "data.frames", "data.start", "data.end", "data.aoi",
+             "data.bbox", "data.dem", "data.dem_datum", "data.geoid", "data.orbits", "data.margin_m")
 
 REGISTRY.add(Stage("scene", run_scene, sections=(*DATA_KEYS, "scene"), root_only=True,
-                   description="the scene (synthetic Muldrow, or a stack folder): acquisitions, pairs, "
+                   description="the scene (synthetic Muldrow, a stack folder, Sentinel-1 products): acquisitions, pairs, "
                                "reference products, figures",
                    code=("gfjax.sim", "gfjax.pipeline.data", "gfjax.io.stack", "gfjax.io.stack_rasters",
-                         "gfjax.io.msbas_scene", "gfjax.io.autorift")))
+                         "gfjax.io.msbas_scene", "gfjax.io.autorift", "gfjax.pipeline.sentinel1", "gfjax.io.s1_scene",
+                         "gfjax.io.s1_catalog", "gfjax.io.safe", "gfjax.io.orbit", "gfjax.io.dem", "gfjax.io.geoid",
+                         "gfjax.geometry.lookup", "gfjax.geometry.rdr", "gfjax.offsets.deramp")))
