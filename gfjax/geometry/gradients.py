@@ -72,4 +72,4 @@ def dem_gradient(dem: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarra
     smoothing or slope cap, unlike :func:`surface_gradients`): the simulator's and a stack's
     ``dem_gradient``."""
     d_row, d_col = np.gradient(dem.astype(np.float64), spacing)
-    return (-d_row).astype(np.float32), d_col.astype(np.float32)
+    return np.asarray(-d_row, np.float32), np.asarray(d_col, np.float32)

@@ -134,8 +134,8 @@ class RunContext:
         return self._receipt_counts(path)
 
     def _receipt_counts(self, path: Path) -> bool:
-        info = self.consumer_of(path)
-        by = (info or {}).get("by")
+        info = self.consumer_of(path) or {}
+        by = info.get("by")
         if not by or info.get("fingerprint") != self.fingerprints.get(by):
             return False
         requested = set(self.config.get("stages") or ()) if isinstance(self.config, dict) else set()

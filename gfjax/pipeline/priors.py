@@ -43,7 +43,8 @@ def prior_from_history(previous: list, scales: list, min_snr: float) -> tuple[np
     recent one where it was valid with SNR ≥ ``min_snr`` (a reliable measurement, rate-scaled);
     windows none of them measured reliably are filled from the nearest such window; then a 3 × 3
     median. None if no window is reliable anywhere."""
-    az = rg = None
+    az: np.ndarray | None = None
+    rg: np.ndarray | None = None
     for ds, scale in zip(previous, scales):
         a = np.asarray(ds["azimuth_offset"].values, np.float64)
         r = np.asarray(ds["range_offset"].values, np.float64)
@@ -51,13 +52,14 @@ def prior_from_history(previous: list, scales: list, min_snr: float) -> tuple[np
             ok = np.isfinite(a) & np.isfinite(r) & (np.asarray(ds["snr"].values) >= min_snr)
         if az is None:
             az, rg = np.full(a.shape, np.nan), np.full(a.shape, np.nan)
+        assert az is not None and rg is not None
         if a.shape != az.shape:
             continue  # another window grid: not comparable
         take = ok & ~np.isfinite(az)
         az[take], rg[take] = a[take] * scale, r[take] * scale
-    if az is None:
-        return None
-    az, rg = filled(az), filled(rg)
     if az is None or rg is None:
         return None
-    return az, rg
+    az_f, rg_f = filled(az), filled(rg)
+    if az_f is None or rg_f is None:
+        return None
+    return az_f, rg_f

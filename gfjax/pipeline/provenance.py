@@ -88,7 +88,7 @@ def provenance(config: dict | None = None, inputs: list[str] | None = None) -> d
     """Who/what/when made a product: gfjax version and commit, platform, JAX devices, config."""
     import jax
 
-    prov = {
+    prov: dict[str, Any] = {
         "gfjax_version": gfjax.__version__,
         "gfjax_commit": git_commit(),
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

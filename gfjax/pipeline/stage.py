@@ -146,8 +146,8 @@ def code_digest(modules: tuple[str, ...]) -> str:
     return h.hexdigest()[:16]
 
 
-def _lookup(config: dict, dotted: str):
-    value = config
+def _lookup(config: dict, dotted: str) -> Any:
+    value: Any = config
     for key in dotted.split("."):
         value = value.get(key) if isinstance(value, dict) else None
     return value
