@@ -104,3 +104,21 @@ def test_slurm_array_task_from_environment(monkeypatch):
     assert slurm_array_task() is None
     monkeypatch.setenv("SLURM_ARRAY_TASK_ID", "7")
     assert slurm_array_task() == 7
+
+
+def test_parallel_single_uses_one_device_where_auto_uses_all(tmp_path):
+    """parallel=single is one device (not the same as auto): with 3 CPU devices, a run's
+    provenance lists 1 under parallel=single and 3 under parallel=auto."""
+    import json
+    import os
+
+    from cli import gfjax
+
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=3")
+    seen = {}
+    for mode in ("single", "auto"):
+        gfjax(tmp_path, "+experiment=muldrow", f"name={mode}", f"parallel={mode}", "stages=[scene]",
+              "scene.start=2019-06-01", "scene.end=2019-09-01", "products.animation=false", env=env)
+        rep = json.loads((tmp_path / mode / "report.json").read_text())
+        seen[mode] = len(rep["provenance"]["jax_devices"])
+    assert seen == {"single": 1, "auto": 3}

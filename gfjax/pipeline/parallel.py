@@ -63,6 +63,27 @@ def chunk_of(pairs: list[tuple[str, int]], n_chunks: int) -> dict[tuple[str, int
     return {p: i % n_chunks for i, u in enumerate(split_units(pairs, n_chunks)) for p in u}
 
 
+def restrict_to_one_device() -> bool:
+    """``parallel=single``: this process sees one device — the first GPU (``CUDA_VISIBLE_DEVICES``
+    narrowed to its first entry) or one CPU device (``--xla_force_host_platform_device_count``
+    dropped from ``XLA_FLAGS``). Works before JAX creates its backends (the runner calls it
+    first); afterwards it warns and returns False."""
+    import os
+    import re
+
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized():
+        log.warning("parallel=single: JAX's devices were created before the run started; "
+                    "every local device stays in use")
+        return False
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    os.environ["CUDA_VISIBLE_DEVICES"] = visible.split(",")[0] if visible else "0"
+    flags = re.sub(r"--xla_force_host_platform_device_count=\d+", "", os.environ.get("XLA_FLAGS", ""))
+    os.environ["XLA_FLAGS"] = " ".join(flags.split())
+    return True
+
+
 @dataclass
 class Workers:
     """This process' place among the workers of a run (one, or MPI ranks)."""

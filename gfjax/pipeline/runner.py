@@ -64,9 +64,13 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
 
     workdir = Path(workdir)
     settings = to_settings(cfg)
-    preflight(settings)  # a data source that cannot work stops here, before any stage
     parallel = getattr(settings, "parallel", None)
     workers = Workers(mode=getattr(getattr(parallel, "mode", None), "value", "auto"))
+    if workers.mode == "single":  # before anything creates JAX's devices
+        from gfjax.pipeline.parallel import restrict_to_one_device
+
+        restrict_to_one_device()
+    preflight(settings)  # a data source that cannot work stops here, before any stage
     if workers.size > 1 and getattr(parallel, "distributed", False):
         import jax
 
