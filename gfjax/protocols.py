@@ -8,12 +8,14 @@ source                  class                               protocols
 synthetic               :class:`gfjax.sim.scene.MuldrowScene`  :class:`RadarScene`, :class:`Truth`
 stack                   :class:`gfjax.io.stack.StackScene`     :class:`RadarScene`
 msbas, autorift         :class:`gfjax.io.msbas_scene.MsbasScene`  :class:`MapScene`
+sentinel1               :class:`gfjax.io.s1_scene.S1Scene`      :class:`RadarScene`
 ======================  ==================================  ==========================
 
 Every attribute is a read-only property here (a dataclass field satisfies it). Units: map
 coordinates in m of the grid's CRS, times in decimal years unless named otherwise. The
-Sentinel-1 SAFE source :class:`gfjax.io.s1_scene.S1Scene` (issue 14; not yet a ``data.source``)
-implements :class:`RadarScene`. ``tests/typing_sources.py``
+Sentinel-1 SAFE source (``data.source=sentinel1``, opened by ``gfjax.pipeline.sentinel1``) also
+gives ``geometric_offsets`` (the orbits' offsets), which the offsets stage uses when a scene has
+it. ``tests/typing_sources.py``
 has mypy check that each class meets its protocols (``tests/test_protocols.py``).
 """
 from __future__ import annotations
