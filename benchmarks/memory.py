@@ -7,9 +7,9 @@ The workload is the default experiment's chain (``+experiment=muldrow``: synthet
 tracks) on a short period, so that a row takes minutes: ``--months`` months of acquisitions from
 2020-01-01 (12-day pairs) at 1× the dates, twice as many months at 2×. Image size: the radar
 pixel spacing is scaled by 1/√f (``scene.pixel_scale`` = 4/√f), so f× the default's pixels per
-image; the map grid is unchanged. Each stage runs in its own process (``stages=[<stage>]`` on the
-same run directory, in order), so its peak RSS is the process's ``ru_maxrss`` (report.json's
-``runs[-1].peak_rss_mb``), imports and JAX's runtime included. The table gives MiB per stage and
+image; the map grid is unchanged. One process per configuration; the runner measures each stage's
+own peak RSS (report.json ``stages.<name>.peak_rss_mb``: Linux VmHWM, reset before each stage),
+imports and JAX's runtime included. The table gives MiB per stage and
 configuration and, per stage, the ratio of the largest image to 1× (the issue asks ≤ 1.3× at 4×:
 host memory must not grow with image size or stack depth beyond the configured budget).
 """
@@ -34,25 +34,24 @@ def end_date(months: int) -> str:
     return f"{year:04d}-{month:02d}-01"
 
 
-def run_row(root: Path, size: float, dates: int, months: int, stages=STAGES) -> dict:
+def run_row(root: Path, size: float, dates: int, months: int) -> dict:
     name = f"mem_s{size:g}_d{dates}"
-    common = ["+experiment=muldrow", f"name={name}", f"output.root={root}", "products.animation=false",
-              f"scene.pixel_scale={4.0 / math.sqrt(size):.6f}", "scene.start=2020-01-01",
-              f"scene.end={end_date(months * dates)}"]
-    row: dict = {"size": size, "dates": dates, "stages": {}}
-    for stage in stages:
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "gfjax.run", *common, f"stages=[{stage}]"],
-                              capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise SystemExit(f"{name} stage {stage} failed:\n{proc.stderr[-3000:]}")
-        rep = json.loads((root / name / "report.json").read_text())
-        row["stages"][stage] = {"peak_rss_mb": rep["runs"][-1].get("peak_rss_mb"), "wall_s": round(wall, 1)}
-        if stage == "scene":
-            sc = rep["stages"]["scene"]
-            row["scene"] = {k: sc.get(k) for k in ("n_pairs", "n_acquisitions", "radar_shape", "slc_shape") if k in sc}
-        print(f"  {name} {stage}: {row['stages'][stage]['peak_rss_mb']} MiB, {wall:.0f} s", flush=True)
+    args = ["+experiment=muldrow", f"name={name}", f"output.root={root}", "products.animation=false",
+            f"scene.pixel_scale={4.0 / math.sqrt(size):.6f}", "scene.start=2020-01-01",
+            f"scene.end={end_date(months * dates)}"]
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "gfjax.run", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
+    rep = json.loads((root / name / "report.json").read_text())
+    row: dict = {"size": size, "dates": dates, "wall_s": round(wall, 1), "run_peak_rss_mb": rep.get("peak_rss_mb"),
+                 "stages": {st: {"peak_rss_mb": rep["stages"][st].get("peak_rss_mb"),
+                                 "wall_s": rep["stages"][st].get("wall_time_s")} for st in STAGES if st in rep["stages"]},
+                 "scene": {k: rep["stages"]["scene"].get(k) for k in ("n_pairs", "n_acquisitions", "radar_shape")
+                           if k in rep["stages"]["scene"]}}
+    print(f"  {name}: " + ", ".join(f"{st} {v['peak_rss_mb']} MiB" for st, v in row["stages"].items())
+          + f" ({wall:.0f} s)", flush=True)
     return row
 
 

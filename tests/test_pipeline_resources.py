@@ -1,6 +1,7 @@
 """Run costs in the report (peak disk, peak memory) and the clear stop when the disk fills."""
 import errno
 import json
+from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
@@ -62,3 +63,31 @@ def test_disk_full_is_a_clear_error_and_keeps_finished_stages(tmp_path, monkeypa
     # other OS errors are not disguised
     with pytest.raises(PermissionError):
         run_pipeline(_cfg(), tmp_path, _registry(PermissionError(errno.EACCES, "denied")))
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc (VmHWM reset)")
+def test_each_stage_reports_its_own_memory_peak(tmp_path, monkeypatch):
+    """A stage that holds 160 MB reports it; the next one, which holds nothing, reports its own
+    (lower) peak, not the process' high-water mark; the run's peak keeps the larger."""
+    import json
+
+    import numpy as np
+    from omegaconf import OmegaConf
+
+    from gfjax.pipeline.runner import run_pipeline
+    from gfjax.pipeline.stage import Registry, Stage
+
+    def big(ctx):
+        a = np.ones(20_000_000)  # 160 MB, touched
+        return {"sum": float(a.sum())}
+
+    reg = Registry()
+    reg.add(Stage("big", big, sections=("a",)))
+    reg.add(Stage("small", lambda ctx: {}, sections=("b",), requires=("big",)))
+    monkeypatch.setattr("gfjax.pipeline.runner.to_settings", lambda cfg: cfg)
+    cfg = OmegaConf.create({"name": "m", "stages": ["big", "small"], "force": False, "a": {}, "b": {}})
+    run_pipeline(cfg, tmp_path, reg)
+    rep = json.loads((tmp_path / "report.json").read_text())
+    big_mb, small_mb = rep["stages"]["big"]["peak_rss_mb"], rep["stages"]["small"]["peak_rss_mb"]
+    assert big_mb > small_mb + 120, (big_mb, small_mb)
+    assert rep["peak_rss_mb"] >= big_mb

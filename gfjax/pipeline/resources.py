@@ -14,6 +14,30 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
+def reset_peak_rss() -> bool:
+    """Start a new peak-memory window for this process (Linux: ``5`` into ``/proc/self/clear_refs``
+    resets VmHWM); False where that is not possible (then :func:`window_peak_rss_mb` is the
+    process' peak so far)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def window_peak_rss_mb() -> float:
+    """Peak resident memory since the last :func:`reset_peak_rss` (VmHWM), MiB; the process'
+    peak (ru_maxrss) where /proc is not available."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024.0, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return peak_rss_mb()
+
+
 def disk_usage_mb(folder: str | Path) -> float:
     """Bytes under ``folder`` (files only, links not followed), MiB; 0 if it does not exist."""
     total = 0
