@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -50,7 +51,7 @@ class DemSource:
                            f"got {self.vertical_datum!r}")
 
 
-def dem_gdal_path(path) -> str:
+def dem_gdal_path(path: str | PathLike[str]) -> str:
     """GDAL path of a DEM: the file itself, or ``/vsizip/…/member`` for the one raster inside a zip."""
     text = str(path)
     if text.startswith("/vsi"):

@@ -27,10 +27,14 @@ access to cdn.proj.org, Python 3.11): none of 2 and 3 is present, so a geoid-ref
 """
 from __future__ import annotations
 
+import importlib
 import warnings
+from os import PathLike
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["GEOID_MODELS", "GeoidUnavailableError", "geoid_source", "geoid_undulation", "to_ellipsoid"]
 
@@ -50,7 +54,7 @@ def _check_model(model: str) -> str:
     return m
 
 
-def _grid_file(path, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+def _grid_file(path: str | PathLike[str], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Bilinear undulation (m) from a geographic raster of undulations."""
     import rasterio
     from rasterio.windows import Window
@@ -78,7 +82,7 @@ def _grid_file(path, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         nodata = src.nodata
     if nodata is not None:
         values[values == nodata] = np.nan
-    out = map_coordinates(values, [row - r0, col - c0], order=1, mode="nearest")
+    out: np.ndarray = map_coordinates(values, [row - r0, col - c0], order=1, mode="nearest")
     if np.isnan(out).any():
         raise ValueError(f"{path}: geoid grid has no data at some of the points")
     return out
@@ -102,15 +106,15 @@ def _proj(model: str, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.asarray(h, np.float64)
 
 
-def _egm96_package():
+def _egm96_package() -> ModuleType | None:
     try:
-        import egm96
+        egm96 = importlib.import_module("egm96")   # optional, not installable on Python 3.11: no stub to find
     except ImportError:
         return None
     return egm96 if hasattr(egm96, "undulation") else None   # 0.1.0 on PyPI is an empty placeholder
 
 
-def geoid_source(model: str, grid_path=None) -> str:
+def geoid_source(model: str, grid_path: str | PathLike[str] | None = None) -> str:
     """Which source :func:`geoid_undulation` would use: ``"file"``, ``"proj"`` or ``"egm96-package"``."""
     model = _check_model(model)
     if grid_path is not None:
@@ -130,21 +134,26 @@ def geoid_source(model: str, grid_path=None) -> str:
         + "; a DEM already above the ellipsoid takes vertical datum 'ellipsoid'")
 
 
-def geoid_undulation(lat_deg, lon_deg, model: str = "egm96", grid_path=None) -> np.ndarray:
+def geoid_undulation(lat_deg: ArrayLike, lon_deg: ArrayLike, model: str = "egm96",
+                     grid_path: str | PathLike[str] | None = None) -> np.ndarray:
     """Geoid height above the WGS84 ellipsoid (m, float64) at geodetic latitudes/longitudes (degrees)."""
     model = _check_model(model)
     lat, lon = np.broadcast_arrays(np.asarray(lat_deg, np.float64), np.asarray(lon_deg, np.float64))
     kind = geoid_source(model, grid_path)
     if kind == "file":
+        assert grid_path is not None                  # "file" only when a grid is given
         out = _grid_file(grid_path, lat.ravel(), lon.ravel())
     elif kind == "proj":
         out = _proj(model, lat.ravel(), lon.ravel())
     else:
-        out = np.asarray(_egm96_package().undulation(lat.ravel(), lon.ravel()), np.float64)
+        package = _egm96_package()
+        assert package is not None                    # "egm96-package" only when it is there
+        out = np.asarray(package.undulation(lat.ravel(), lon.ravel()), np.float64)
     return out.reshape(lat.shape)
 
 
-def to_ellipsoid(height_m, lat_deg, lon_deg, vertical_datum: str, grid_path=None) -> np.ndarray:
+def to_ellipsoid(height_m: ArrayLike, lat_deg: ArrayLike, lon_deg: ArrayLike, vertical_datum: str,
+                 grid_path: str | PathLike[str] | None = None) -> np.ndarray:
     """Heights above the WGS84 ellipsoid from heights in ``vertical_datum`` ("egm96", "egm2008", "ellipsoid")."""
     datum = str(vertical_datum).lower()
     if datum not in VERTICAL_DATUMS:
@@ -152,4 +161,5 @@ def to_ellipsoid(height_m, lat_deg, lon_deg, vertical_datum: str, grid_path=None
     h = np.asarray(height_m, np.float64)
     if datum == "ellipsoid":
         return h
-    return h + geoid_undulation(lat_deg, lon_deg, datum, grid_path)
+    ellipsoidal: np.ndarray = h + geoid_undulation(lat_deg, lon_deg, datum, grid_path)
+    return ellipsoidal

@@ -23,8 +23,9 @@ import logging
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from os import PathLike
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -38,7 +39,7 @@ _EOF_NAME = re.compile(r"^(S1[ABCD])_OPER_AUX_(POEORB|RESORB)_OPOD_(\d{8}T\d{6})
 _KIND_RANK = {"POEORB": 0, "RESORB": 1}
 
 
-def _ns(t) -> np.datetime64:
+def _ns(t: np.datetime64 | str) -> np.datetime64:
     """A time (datetime64 of any unit, ISO text) as datetime64[ns]."""
     return np.array(t, dtype="datetime64[ns]")[()]  # type: ignore[return-value]
 
@@ -57,7 +58,7 @@ class StateVectors:
     source: str                      # "POEORB" | "RESORB" | "annotation"
     path: str | None = None          # the file read (the annotation or the EOF)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         n = self.time.shape[0]
         where = self.path or self.source
         if self.position.shape != (n, 3) or self.velocity.shape != (n, 3):
@@ -95,13 +96,13 @@ class OrbitChoice:
     warning: str | None = None
 
     @property
-    def report(self) -> dict:
+    def report(self) -> dict[str, Any]:
         """JSON-ready record for ``report.json``."""
         return {"orbit_source": self.source, "orbit_file": self.path, "orbit_fallback": self.fallback,
                 "orbit_warning": self.warning}
 
 
-def orbit_file_info(path) -> tuple[str, str, np.datetime64, np.datetime64] | None:
+def orbit_file_info(path: str | PathLike[str]) -> tuple[str, str, np.datetime64, np.datetime64] | None:
     """(mission, kind, validity start, validity stop) from an EOF file name; None when it is not one."""
     m = _EOF_NAME.match(Path(path).name)
     if m is None:
@@ -119,7 +120,7 @@ def _utc(text: str | None, field: str, where: str) -> np.datetime64:
         raise OrbitError(f"{where}: field {field} is not a valid time: {text!r}") from None
 
 
-def read_eof(path) -> StateVectors:
+def read_eof(path: str | PathLike[str]) -> StateVectors:
     """State vectors of a Sentinel-1 orbit file (``*.EOF``: Earth Explorer XML, ``List_of_OSVs``)."""
     path = Path(path)
     if not path.is_file():
@@ -151,7 +152,7 @@ def read_eof(path) -> StateVectors:
     return StateVectors(times, pv[:, :3], pv[:, 3:], kind, str(path))
 
 
-def find_orbit_file(folders: Iterable, mission: str, start: np.datetime64, stop: np.datetime64,
+def find_orbit_file(folders: Iterable[str | PathLike[str]], mission: str, start: np.datetime64, stop: np.datetime64,
                     margin_s: float = 60.0) -> Path | None:
     """Best orbit file in ``folders`` (searched recursively) whose validity covers [start, stop] ± margin.
 
@@ -173,7 +174,7 @@ def find_orbit_file(folders: Iterable, mission: str, start: np.datetime64, stop:
 
 
 def choose_orbit(annotation: StateVectors, mission: str, start: np.datetime64, stop: np.datetime64,
-                 folders: Iterable = (), margin_s: float = 60.0) -> OrbitChoice:
+                 folders: Iterable[str | PathLike[str]] = (), margin_s: float = 60.0) -> OrbitChoice:
     """The orbit for an acquisition [start, stop]: a covering EOF file from ``folders``, else the annotation's.
 
     A file that names the acquisition in its validity but whose vectors do not cover it is an

@@ -24,10 +24,12 @@ import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path, PurePosixPath
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
@@ -42,6 +44,7 @@ __all__ = ["Burst", "SPEED_OF_LIGHT", "SafeProduct", "SafeSwath", "Sentinel1Erro
 SPEED_OF_LIGHT = 299_792_458.0
 ORBIT_OFFSET = {"S1A": 73, "S1B": 27, "S1C": 172}
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?")
+_T = TypeVar("_T")
 
 
 class Sentinel1Error(ValueError):
@@ -55,7 +58,7 @@ def relative_orbit(mission: str, absolute_orbit: int) -> int:
     return (int(absolute_orbit) - ORBIT_OFFSET[mission.upper()]) % 175 + 1
 
 
-def _time(value, field: str, where: str) -> np.datetime64:
+def _time(value: object, field: str, where: str) -> np.datetime64:
     text = str(value).strip()
     if not _TIME.fullmatch(text):
         raise Sentinel1Error(f"{where}: field {field} must be a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff], got {text!r}")
@@ -74,8 +77,8 @@ class Burst:
     sensing_time: np.datetime64
     azimuth_anx_time_s: float
     byte_offset: int
-    first_valid_sample: tuple
-    last_valid_sample: tuple
+    first_valid_sample: tuple[int, ...]
+    last_valid_sample: tuple[int, ...]
     burst_id: int | None
     first_line: int = 0                  # swath line of the burst's first line
     lines: int = 0                       # lines per burst
@@ -122,7 +125,7 @@ class SafeSwath:
     number_of_samples: int
     lines_per_burst: int
     samples_per_burst: int
-    bursts: tuple
+    bursts: tuple[Burst, ...]
     absolute_orbit: int
     relative_orbit: int
     measurement: str | None         # measurement TIFF listed in the manifest
@@ -143,7 +146,7 @@ class SafeSwath:
         """Slant range of the first sample, m."""
         return self.slant_range_time_s * SPEED_OF_LIGHT / 2.0
 
-    def polynomials(self, burst: int) -> dict:
+    def polynomials(self, burst: int) -> dict[str, float | np.ndarray]:
         """Doppler centroid and azimuth FM-rate polynomials nearest the burst's mid time.
 
         ``{"dc_t0", "dc": data_dc_polynomial, "fm_t0", "fm": azimuth_fm_rate_polynomial}``: Hz
@@ -186,7 +189,7 @@ class SafeSwath:
                     raise Sentinel1Error(f"{self.measurement_path}: raster is {src.height} × {src.width}, the "
                                          f"annotation says numberOfLines × numberOfSamples = {self.number_of_lines} × "
                                          f"{self.number_of_samples}")
-                block = src.read(1, window=Window(s0, row0, s1 - s0, l1 - l0))
+                block: np.ndarray = src.read(1, window=Window(s0, row0, s1 - s0, l1 - l0))
         return block.astype(np.complex64, copy=False)
 
 
@@ -203,8 +206,8 @@ class SafeProduct:
     relative_orbit: int
     start_time: np.datetime64
     stop_time: np.datetime64
-    annotations: dict               # (swath, pol) → annotation file inside the SAFE (present)
-    measurements: dict              # (swath, pol) → measurement TIFF listed in the manifest
+    annotations: dict[tuple[str, str], str]   # (swath, pol) → annotation file inside the SAFE (present)
+    measurements: dict[tuple[str, str], str]  # (swath, pol) → measurement TIFF listed in the manifest
     _url: str = field(repr=False)   # fsspec url of manifest.safe
     _zip_prefix: str | None = field(repr=False, default=None)  # SAFE folder inside the zip
 
@@ -274,7 +277,7 @@ def _locate(path: Path) -> tuple[str, str | None, str]:
     return f"zip://{manifests[0]}::{path.resolve()}", prefix, name
 
 
-def open_safe(path) -> SafeProduct:
+def open_safe(path: str | PathLike[str]) -> SafeProduct:
     """Open a SAFE folder or .zip: manifest facts and the annotations present (no raster is read)."""
     path = Path(path)
     if not path.exists():
@@ -309,17 +312,23 @@ def open_safe(path) -> SafeProduct:
                        annotations=annotations, measurements=measurements, _url=url, _zip_prefix=zip_prefix)
 
 
-def read_swath(path, swath: str | None = None, polarisation: str | None = None) -> SafeSwath:
+def read_swath(path: str | PathLike[str], swath: str | None = None, polarisation: str | None = None) -> SafeSwath:
     """Metadata of one swath and polarisation of a SAFE folder or .zip (see :meth:`SafeProduct.swath`)."""
     return open_safe(path).swath(swath, polarisation)
 
 
-def find_annotations(path) -> list[str]:
+def find_annotations(path: str | PathLike[str]) -> list[str]:
     """Annotation files (``annotation/s1?-<swath>-slc-<pol>-….xml``) present in a SAFE folder or zip."""
     return sorted(open_safe(path).annotations.values())
 
 
-def _field(tag: dict, key: str, where: str, kind=float):
+@overload
+def _field(tag: dict[str, Any], key: str, where: str) -> float: ...
+@overload
+def _field(tag: dict[str, Any], key: str, where: str, kind: type[_T]) -> _T: ...
+
+
+def _field(tag: dict[str, Any], key: str, where: str, kind: Callable[[Any], Any] = float) -> Any:
     """A decoded annotation value as ``kind`` (float, int, str), or a Sentinel1Error naming it."""
     value = tag.get(key) if isinstance(tag, dict) else None
     if isinstance(value, dict):
@@ -360,9 +369,10 @@ def _read_annotation(product: SafeProduct, swath: str, pol: str) -> SafeSwath:
         cur.append(node)
         return io.StringIO(ET.tostring(top, encoding="unicode"))
 
-    def tag(*path: str) -> dict:
+    def tag(*path: str) -> dict[str, Any]:
         try:
-            return esa_safe.parse_tag(part(*path), "//" + path[-1])
+            decoded: dict[str, Any] = esa_safe.parse_tag(part(*path), "//" + path[-1])
+            return decoded
         except Sentinel1Error:
             raise
         except Exception as exc:          # xmlschema errors on a broken branch
@@ -432,7 +442,7 @@ def _read_annotation(product: SafeProduct, swath: str, pol: str) -> SafeSwath:
         measurement_path=product.gdal_path(measurement) if measurement and present else None)
 
 
-def _bursts(timing: dict, lines_per_burst: int, where: str) -> tuple:
+def _bursts(timing: dict[str, Any], lines_per_burst: int, where: str) -> tuple[Burst, ...]:
     blist = timing.get("burstList") or {}
     raw = blist.get("burst") or []
     raw = [raw] if isinstance(raw, dict) else raw

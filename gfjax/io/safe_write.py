@@ -13,6 +13,7 @@ the blocks that hold data are written, so a 13,626 × 24,203 swath with one 601 
 from __future__ import annotations
 
 import warnings
+from os import PathLike
 from pathlib import Path
 from typing import Iterable
 from xml.sax.saxutils import escape
@@ -28,7 +29,7 @@ _NS = ('xmlns:xfdu="urn:ccsds:schema:xfdu:1" xmlns:safe="http://www.esa.int/safe
        'xmlns:s1sarl1="http://www.esa.int/safe/sentinel-1.0/sentinel-1/sar/level-1"')
 
 
-def write_manifest(path, *, mission: str, mode: str, swaths: Iterable[str], pass_direction: str,
+def write_manifest(path: str | PathLike[str], *, mission: str, mode: str, swaths: Iterable[str], pass_direction: str,
                    absolute_orbit: int, relative_orbit: int, ascending_node_time: str, data_take_id: int,
                    polarisations: Iterable[str], start_time: str, stop_time: str,
                    files: Iterable[tuple[str, str]], product_type: str = "SLC") -> Path:
@@ -96,7 +97,7 @@ def write_manifest(path, *, mission: str, mode: str, swaths: Iterable[str], pass
     return path
 
 
-def write_sparse_measurement(path, shape: tuple[int, int], blocks: Iterable[tuple[int, int, np.ndarray]],
+def write_sparse_measurement(path: str | PathLike[str], shape: tuple[int, int], blocks: Iterable[tuple[int, int, np.ndarray]],
                              block_size: int = 256) -> Path:
     """Write a CInt16 GeoTIFF of ``shape`` (lines, samples) holding each (line, sample, complex array) block.
 
