@@ -20,13 +20,20 @@ the maps with :func:`gfjax.io.msbas_maps.read_map`, cropped to WINDOW_SIZE, 0 an
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..geometry.grid import MapGrid
 from .geotiff import write_geotiff
+
+if TYPE_CHECKING:
+    from .msbas_header import Header
 
 KINDS = {"range": 0, "azimuth": 1}
 
@@ -44,15 +51,17 @@ class MsbasSet:
     kind: str
     heading_deg: float
     incidence_deg: float
-    pairs: list = field(default_factory=list)
+    pairs: list[tuple[str | _dt.date | np.datetime64, str | _dt.date | np.datetime64, ArrayLike]] = \
+        field(default_factory=list)
     hhmmss: str = "000000"
     name: str | None = None
 
 
-def _yyyymmdd(value, where: str) -> str:
+def _yyyymmdd(value: str | _dt.date | np.datetime64, where: str) -> str:
     try:
-        day = np.datetime64(value, "D") if not isinstance(value, str) or "-" in value else \
-            np.datetime64(f"{value[:4]}-{value[4:6]}-{value[6:8]}", "D")
+        # numpy's stubs lack np.datetime64(<datetime64>, unit), which numpy accepts
+        day = (np.datetime64(value, "D") if not isinstance(value, str) or "-" in value  # type: ignore[call-overload]
+               else np.datetime64(f"{value[:4]}-{value[4:6]}-{value[6:8]}", "D"))
     except ValueError:
         raise ValueError(f"{where}: date {value!r} is not a date (YYYY-MM-DD, YYYYMMDD or datetime)") from None
     if np.isnat(day):
@@ -60,7 +69,7 @@ def _yyyymmdd(value, where: str) -> str:
     return str(day).replace("-", "")
 
 
-def _calibration(value, where: str) -> str:
+def _calibration(value: str | Iterable[Iterable[int]], where: str) -> str:
     """C_FLAG in MSBAS v10's forms: 0, 10, '100, 5, 5' (automatic reference) or reference boxes
     (column, row of the centre in full-image pixels, half-sizes a, b — one a, b for all boxes)."""
     if value in ("none", 0):
@@ -77,8 +86,10 @@ def _calibration(value, where: str) -> str:
     return ", ".join([str(len(boxes))] + [str(v) for b in boxes for v in b[:2]] + [str(v) for v in boxes[0][2:]])
 
 
-def export_msbas(folder, sets: list[MsbasSet], grid: MapGrid, *, window=None, calibration="none",
-                 order: int = 1, lam: float = 0.1, min_coverage: float | None = None) -> Path:
+def export_msbas(folder: str | PathLike[str], sets: list[MsbasSet], grid: MapGrid, *,
+                 window: tuple[int, int, int, int] | None = None,
+                 calibration: str | Iterable[Iterable[int]] = "none", order: int = 1, lam: float = 0.1,
+                 min_coverage: float | None = None) -> Path:
     """Write an MSBAS v10 input folder; returns the path of ``header.txt``.
 
     ``window`` (col0, col1, row0, row1) inclusive, 0-based (default: the whole grid);
@@ -111,7 +122,8 @@ def export_msbas(folder, sets: list[MsbasSet], grid: MapGrid, *, window=None, ca
             raise ValueError(f"{where}: hhmmss must be 6 digits, got {s.hhmmss!r}")
         if not s.pairs:
             raise ValueError(f"{where}: no pairs")
-        rows, seen = [], set()
+        rows: list[str] = []
+        seen: set[tuple[str, str]] = set()
         for j, (d1, d2, data) in enumerate(s.pairs):
             a, b = _yyyymmdd(d1, f"{where} pair {j}"), _yyyymmdd(d2, f"{where} pair {j}")
             if a >= b or (a, b) in seen:
@@ -133,7 +145,7 @@ def export_msbas(folder, sets: list[MsbasSet], grid: MapGrid, *, window=None, ca
 class MsbasInputs:
     """Everything an inversion needs from an MSBAS folder (maps cropped to the window)."""
 
-    header: "gfjax.io.msbas_header.Header"  # noqa: F821
+    header: Header
     maps: np.ndarray            # (M, rows, cols) float32, NaN = no data
     set_index: np.ndarray       # (M,)
     master: np.ndarray          # (M,) datetime64[s]
@@ -142,24 +154,24 @@ class MsbasInputs:
     t_slave: np.ndarray
     set_vectors: np.ndarray     # (S, 3) (north, east, up)
     grid: MapGrid | None        # of the window, when the maps are georeferenced
-    names: list                 # "list.txt:line" per map
+    names: list[str]            # "list.txt:line" per map
 
 
-def read_msbas_inputs(header_path) -> MsbasInputs:
+def read_msbas_inputs(header_path: str | PathLike[str]) -> MsbasInputs:
     """Parse ``header_path`` and read its maps; every map must share size, transform and CRS."""
     # imported here: the gfjax.msbas package pulls in its JAX solver on import
     from ..geometry.projection import projection_vectors
     from .msbas_header import map_times, parse_header
     from .msbas_maps import MapReadError, read_map
 
-    def projection(heading, incidence, kind):
+    def projection(heading: float, incidence: float, kind: str) -> np.ndarray:
         return projection_vectors(heading, incidence)[0 if kind == "range" else 1]
 
     hdr = parse_header(header_path)
     entries, set_index, tm, ts = map_times(hdr)
     c0, c1, r0, r1 = hdr.window
     maps = np.empty((len(entries), r1 - r0 + 1, c1 - c0 + 1), np.float32)
-    first = None
+    first: tuple[tuple[Any, Any], Path] | None = None     # ((transform, CRS), file) of the first map
     for j, e in enumerate(entries):
         data, prof = read_map(e.path, hdr.file_size, e.where)
         geo = (prof.get("transform"), prof.get("crs"))
@@ -170,6 +182,7 @@ def read_msbas_inputs(header_path) -> MsbasInputs:
         data = data[r0:r1 + 1, c0:c1 + 1]
         maps[j] = np.where(np.isfinite(data) & (data != 0), data, np.nan)
     grid = None
+    assert first is not None                    # parse_header refuses a set without maps
     (transform, crs), _ = first
     if transform is not None and crs is not None:
         full = MapGrid.from_transform(transform, crs, *hdr.file_size, name=str(first[1]))
@@ -177,13 +190,17 @@ def read_msbas_inputs(header_path) -> MsbasInputs:
                        c1 - c0 + 1, r1 - r0 + 1)
     vectors = np.array([projection(s.heading, s.incidence, "range" if s.kind == 0 else "azimuth")
                         for s in hdr.sets])
-    as_dt64 = lambda xs: np.array([np.datetime64(x, "s") for x in xs], dtype="datetime64[s]")  # noqa: E731
+
+    def as_dt64(xs: Iterable[_dt.datetime]) -> np.ndarray:
+        return np.array([np.datetime64(x, "s") for x in xs], dtype="datetime64[s]")
+
     return MsbasInputs(hdr, maps, np.asarray(set_index), as_dt64(e.master for e in entries),
                        as_dt64(e.slave for e in entries), np.asarray(tm), np.asarray(ts), vectors, grid,
                        [e.where for e in entries])
 
 
-def msbas_time(when) -> str:
+def msbas_time(when: _dt.datetime | np.datetime64 | str) -> str:
     """``hhmmss`` of a datetime / datetime64 (UTC), for :attr:`MsbasSet.hhmmss`."""
-    t = np.datetime64(when, "s").astype(_dt.datetime)
+    # numpy's stubs lack np.datetime64(<datetime64>, unit), which numpy accepts
+    t: _dt.datetime = np.datetime64(when, "s").astype(_dt.datetime)  # type: ignore[call-overload]
     return t.strftime("%H%M%S")

@@ -30,8 +30,14 @@ silently, which hides typos. List lines are ``path Bperp master slave`` (YYYYMMD
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 NOT_READ_BY_V10 = {
     "T_FLAG": "topographic-residual removal of older MSBAS versions",
@@ -45,6 +51,9 @@ KNOWN = {"FORMAT", "FILE_SIZE", "WINDOW_SIZE", "C_FLAG", "R_FLAG", "D_FLAG", "DE
 REFUSED_FORMAT = ("MSBAS v10 accepts FORMAT={f} in the header but stops when it reads the maps "
                   "(\"binary format is no longer supported\", Buffer.cpp); gfjax reads GeoTIFF maps "
                   "only: convert the maps to GeoTIFF (gdal_translate) and use FORMAT=2")
+
+
+_N = TypeVar("_N", int, float)
 
 
 class HeaderError(ValueError):
@@ -69,7 +78,7 @@ class SetSpec:
     heading: float
     incidence: float
     list_file: Path
-    maps: list = field(default_factory=list)
+    maps: list[MapEntry] = field(default_factory=list)
     theta_file: Path | None = None   # per-pixel look elevation angle (rad), 7-field SET
     phi_file: Path | None = None     # per-pixel look azimuth angle (rad)
     where: str = ""
@@ -78,22 +87,22 @@ class SetSpec:
 @dataclass
 class Header:
     path: Path
-    file_size: tuple      # (cols, rows)
-    window: tuple         # (col0, col1, row0, row1) inclusive
-    calibration: str      # none | boxes | mean | zscore
-    boxes: list           # [(col, row, half_cols, half_rows), …] full-image centres
-    order: int            # 0, 1, 2
-    lam: float            # 0 = no regularisation
-    gradient_files: list  # [north, east] or []
+    file_size: tuple[int, int]              # (cols, rows)
+    window: tuple[int, int, int, int]       # (col0, col1, row0, row1) inclusive
+    calibration: str                        # none | boxes | mean | zscore
+    boxes: list[tuple[int, int, int, int]]  # [(col, row, half_cols, half_rows), …] full-image centres
+    order: int                              # 0, 1, 2
+    lam: float                              # 0 = no regularisation
+    gradient_files: list[Path]              # [north, east] or []
     min_coverage: float
-    sets: list
+    sets: list[SetSpec]
     format: int = 2
     interp_radius: int = 0
     d_flag: int = 0
     dem_file: str | None = None
-    zscore_half: tuple = (0, 0)   # C_FLAG=100 search half-sizes (cols, rows)
-    r_flag: int = 0               # as written (order + 1, 0 = none)
-    notes: list = field(default_factory=list)  # keys accepted with no effect, for the log
+    zscore_half: tuple[int, int] = (0, 0)   # C_FLAG=100 search half-sizes (cols, rows)
+    r_flag: int = 0                         # as written (order + 1, 0 = none)
+    notes: list[str] = field(default_factory=list)  # keys accepted with no effect, for the log
 
     @property
     def dim(self) -> int:
@@ -105,7 +114,15 @@ class Header:
                              self.d_flag, where=str(self.path))
 
 
-def _numbers(values, where, key, n=None, cast=float):
+@overload
+def _numbers(values: Sequence[str], where: str, key: str, n: int | None = None) -> list[float]: ...
+@overload
+def _numbers(values: Sequence[str], where: str, key: str, n: int | None = None, *,
+             cast: Callable[[str], _N]) -> list[_N]: ...
+
+
+def _numbers(values: Sequence[str], where: str, key: str, n: int | None = None,
+             cast: Callable[[str], float] = float) -> list[Any]:
     try:
         out = [cast(v) for v in values]
     except ValueError:
@@ -136,7 +153,7 @@ def _date(text: str, hhmmss: str, where: str) -> _dt.datetime:
     return when
 
 
-def read_list(path: Path, hhmmss: str, base: Path, where_set: str) -> list:
+def read_list(path: Path, hhmmss: str, base: Path, where_set: str) -> list[MapEntry]:
     """Entries of one list file; every malformed line is an error naming file and line (v10 would
     stop reading the list there silently)."""
     if not path.is_file():
@@ -158,7 +175,7 @@ def read_list(path: Path, hhmmss: str, base: Path, where_set: str) -> list:
     return out
 
 
-def _lines(path: Path):
+def _lines(path: Path) -> Iterator[tuple[int, str, list[str], str]]:
     """(line number, KEY, [values], where) of every KEY=VALUE line, v10's way (no blanks)."""
     for i, line in enumerate(path.read_text().splitlines(), 1):
         text = "".join(line.split("#", 1)[0].split())
@@ -173,7 +190,7 @@ def _lines(path: Path):
         yield i, key, value.split(","), where
 
 
-def _set(values, where, base) -> SetSpec:
+def _set(values: list[str], where: str, base: Path) -> SetSpec:
     if len(values) not in (5, 7):
         raise HeaderError(f"{where}: SET expects 'type, hhmmss, heading, incidence, list' "
                           f"(+ ', theta_file, phi_file'), got {len(values)} fields")
@@ -192,7 +209,8 @@ def _set(values, where, base) -> SetSpec:
     return s
 
 
-def _c_flag(vals, where, window):
+def _c_flag(vals: list[str], where: str, window: tuple[int, int, int, int]
+            ) -> tuple[str, list[tuple[int, int, int, int]], tuple[int, int]]:
     """(calibration, boxes, zscore half-sizes) of a C_FLAG value (see module doc)."""
     nums = _numbers(vals, where, "C_FLAG", cast=int)
     n = nums[0]
@@ -230,14 +248,15 @@ def _c_flag(vals, where, window):
                       "'n, c1, r1, …, a, b' (1 <= n <= 9) or '100, a, b'")
 
 
-def parse_header(path) -> Header:
+def parse_header(path: str | PathLike[str]) -> Header:
     """Parse and validate an MSBAS v10 header and its list files."""
     path = Path(path)
     if not path.is_file():
         raise HeaderError(f"header {path} not found")
     base = path.parent
-    seen: dict = {}
-    sets, notes = [], []
+    seen: dict[str, tuple[int, list[str], str]] = {}
+    sets: list[SetSpec] = []
+    notes: list[str] = []
     for i, key, values, where in _lines(path):
         if key in NOT_READ_BY_V10:
             notes.append(f"{where}: {key}={','.join(values)} ignored: MSBAS v10 does not read "
@@ -261,7 +280,7 @@ def parse_header(path) -> Header:
     if not sets:
         raise HeaderError(f"{path}: no SET lines")
 
-    def get(key):
+    def get(key: str) -> tuple[list[str], str]:
         return seen[key][1], seen[key][2]
 
     vals, where = get("FORMAT")
@@ -278,13 +297,13 @@ def parse_header(path) -> Header:
         raise HeaderError(f"{where}: FORMAT interpolation radius must be in 0..16 (MSBAS v10), "
                           f"got {radius}")
     vals, where = get("FILE_SIZE")
-    cols, rows = _numbers(vals, where, "FILE_SIZE", 2, int)
+    cols, rows = _numbers(vals, where, "FILE_SIZE", 2, cast=int)
     if cols <= 0 or rows <= 0:
         raise HeaderError(f"{where}: FILE_SIZE must be positive, got {cols}, {rows}")
     window = (0, cols - 1, 0, rows - 1)
     if "WINDOW_SIZE" in seen:
         vals, where = get("WINDOW_SIZE")
-        c0, c1, r0, r1 = _numbers(vals, where, "WINDOW_SIZE", 4, int)
+        c0, c1, r0, r1 = _numbers(vals, where, "WINDOW_SIZE", 4, cast=int)
         if c0 < 0 or c1 < c0 or r0 < 0 or r1 < r0 or c1 >= cols or r1 >= rows:
             raise HeaderError(f"{where}: WINDOW_SIZE {c0},{c1},{r0},{r1} must satisfy 0 <= c0 <= c1 "
                               f"< {cols} and 0 <= r0 <= r1 < {rows} (FILE_SIZE)")
@@ -293,7 +312,8 @@ def parse_header(path) -> Header:
                          "in MSBAS v10")
         else:
             window = (c0, c1, r0, r1)
-    calibration, boxes, zhalf = "none", [], (0, 0)
+    boxes: list[tuple[int, int, int, int]] = []
+    calibration, zhalf = "none", (0, 0)
     if "C_FLAG" in seen:
         vals, where = get("C_FLAG")
         calibration, boxes, zhalf = _c_flag(vals, where, window)
@@ -313,10 +333,10 @@ def parse_header(path) -> Header:
     d_flag = 0
     if "D_FLAG" in seen:
         vals, where = get("D_FLAG")
-        d_flag = _numbers(vals, where, "D_FLAG", 1, int)[0]
+        d_flag = _numbers(vals, where, "D_FLAG", 1, cast=int)[0]
         if d_flag not in (0, 1):
             raise HeaderError(f"{where}: D_FLAG must be 0 or 1, got {d_flag}")
-    gradient_files: list = []
+    gradient_files: list[Path] = []
     if "DD_NSEW_FILES" in seen:
         vals, where = get("DD_NSEW_FILES")
         if len(vals) != 2:
@@ -326,7 +346,7 @@ def parse_header(path) -> Header:
     elif d_flag == 1:
         notes.append(f"{get('D_FLAG')[1]}: D_FLAG=1 without DD_NSEW_FILES: MSBAS v10 then runs "
                      "3D (no surface-parallel constraint)")
-    dem_file = None
+    dem_file: str | None = None
     if "DEM_FILE" in seen:
         vals, where = get("DEM_FILE")
         if len(vals) != 1:
@@ -346,11 +366,16 @@ def parse_header(path) -> Header:
                   zscore_half=zhalf, r_flag=r_flag, notes=notes)
 
 
-def map_times(header: Header):
-    """Per map (flattened over sets): entries, set index, master/slave decimal years."""
+def map_times(header: Header) -> tuple[list[MapEntry], ArrayLike, ArrayLike, ArrayLike]:
+    """Per map (flattened over sets): entries, set index, master/slave decimal years.
+
+    The last three are lists (typed as array-likes: callers turn them into arrays in place)."""
     from gfjax.msbas.network import decimal_year
 
-    entries, set_index, tm, ts = [], [], [], []
+    entries: list[MapEntry] = []
+    set_index: list[int] = []
+    tm: list[float] = []
+    ts: list[float] = []
     for s, spec in enumerate(header.sets):
         for e in spec.maps:
             entries.append(e)

@@ -11,8 +11,11 @@ Maps are read by a thread pool (GDAL releases the GIL while it decodes).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,13 +24,17 @@ class MapReadError(ValueError):
     """A map file is missing, unreadable or of the wrong size (message names file and line)."""
 
 
-def read_raster(path, size: tuple, window: tuple, where: str, *, fill_radius: int = 0):
+def read_raster(path: str | PathLike[str] | None, size: tuple[int, int], window: tuple[int, int, int, int],
+                where: str, *, fill_radius: int = 0) -> tuple[np.ndarray, int]:
     """(data (rows, cols) float32 of the window with 0 = no data, count of NaN/Inf replaced).
 
-    ``size`` = FILE_SIZE (cols, rows); ``window`` = (c0, c1, r0, r1) inclusive.
+    ``size`` = FILE_SIZE (cols, rows); ``window`` = (c0, c1, r0, r1) inclusive. ``path`` None
+    (an optional file of the header, e.g. a 5-field SET's phi file) is a :class:`MapReadError`.
     """
     import rasterio
 
+    if path is None:
+        raise MapReadError(f"{where}: no file given")
     path = Path(path)
     if not path.is_file():
         raise MapReadError(f"{where}: file {path} not found")
@@ -46,7 +53,7 @@ def read_raster(path, size: tuple, window: tuple, where: str, *, fill_radius: in
                 if (mask == 0).any():
                     full = fillnodata(full, mask=mask, max_search_distance=float(fill_radius),
                                       smoothing_iterations=1).astype(np.float32)
-                data = full[r0:r1 + 1, c0:c1 + 1]
+                data: np.ndarray = full[r0:r1 + 1, c0:c1 + 1]
             else:
                 win = rasterio.windows.Window(c0, r0, c1 - c0 + 1, r1 - r0 + 1)
                 data = src.read(1, window=win).astype(np.float32)
@@ -63,14 +70,15 @@ def read_raster(path, size: tuple, window: tuple, where: str, *, fill_radius: in
     return data, n_bad
 
 
-def read_maps(paths, wheres, size: tuple, window: tuple, *, fill_radius: int = 0,
-              threads: int | None = None):
+def read_maps(paths: Sequence[str | PathLike[str]], wheres: Sequence[str], size: tuple[int, int],
+              window: tuple[int, int, int, int], *, fill_radius: int = 0,
+              threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Stack (M, rows, cols) float32 of many maps (0 = no data) and NaN/Inf counts per map."""
     c0, c1, r0, r1 = window
     out = np.empty((len(paths), r1 - r0 + 1, c1 - c0 + 1), np.float32)
     bad = np.zeros(len(paths), np.int64)
 
-    def one(j):
+    def one(j: int) -> None:
         out[j], bad[j] = read_raster(paths[j], size, window, wheres[j], fill_radius=fill_radius)
 
     n = threads or min(8, (os.cpu_count() or 1) + 2)
@@ -83,7 +91,7 @@ def read_maps(paths, wheres, size: tuple, window: tuple, *, fill_radius: int = 0
     return out, bad
 
 
-def template_profile(path) -> dict:
+def template_profile(path: str | PathLike[str]) -> dict[str, Any]:
     """Georeferencing, data type and tags of the template of v10's outputs (its first map)."""
     import rasterio
 
@@ -92,7 +100,7 @@ def template_profile(path) -> dict:
                 "tags": src.tags(), "band_tags": src.tags(1)}
 
 
-def read_map(path: Path, size: tuple, where: str) -> tuple[np.ndarray, dict]:
+def read_map(path: str | PathLike[str], size: tuple[int, int], where: str) -> tuple[np.ndarray, dict[str, Any]]:
     """Whole first band of a GeoTIFF as float32 (rows, cols) and its profile; ``size`` = (cols,
     rows). Raises :class:`MapReadError` naming ``where`` (list file and line) and the file."""
     import rasterio

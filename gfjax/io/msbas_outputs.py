@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +38,8 @@ class AtomicOutputs:
         self.names.append(name)
         return self.tmp / name
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         tmp = self.tmp
         assert tmp is not None
         try:
@@ -49,10 +53,11 @@ class AtomicOutputs:
 class TifWriter:
     """Writes (rows, cols) window images as full-size copies of the template (see module doc)."""
 
-    def __init__(self, template: dict, size: tuple, window: tuple, threads: int | None = None):
+    def __init__(self, template: dict[str, Any], size: tuple[int, int], window: tuple[int, int, int, int],
+                 threads: int | None = None):
         self.template, self.size, self.window = template, size, window
         self.pool = ThreadPoolExecutor(threads or min(8, (os.cpu_count() or 1) + 2))
-        self.pending: list = []
+        self.pending: list[Future[None]] = []
 
     def write(self, path: Path, data: np.ndarray) -> None:
         self.pending.append(self.pool.submit(self._write, path, np.asarray(data, np.float32)))
@@ -84,7 +89,8 @@ class TifWriter:
             self.pending = []
 
 
-def flag_lines(radius: int, size: tuple, c_flag: int, centres, half: tuple) -> str:
+def flag_lines(radius: int, size: tuple[int, int], c_flag: int, centres: Iterable[tuple[int, int]],
+               half: tuple[int, int]) -> str:
     """The FORMAT / FILE_SIZE / C_FLAG lines that open v10's TSOUT files."""
     text = f"FORMAT=2,{radius}\nFILE_SIZE={size[0]},{size[1]}\nC_FLAG={c_flag}"
     if 0 < c_flag < 10:
@@ -94,7 +100,7 @@ def flag_lines(radius: int, size: tuple, c_flag: int, centres, half: tuple) -> s
     return text
 
 
-def tsout(head: str, labels, epochs, files_per_epoch) -> str:
+def tsout(head: str, labels: Iterable[str], epochs: Iterable[float], files_per_epoch: Iterable[Iterable[str]]) -> str:
     """v10's ``MSBAS_TSOUT.txt`` / ``MSBAS_vTSOUT.txt``: ``label %f file…`` per epoch."""
     return head + "".join(f"{lab} {t:f} {' '.join(f)}\n"
                           for lab, t, f in zip(labels, epochs, files_per_epoch))

@@ -18,18 +18,23 @@ gfjax/msbas/header_flags.py); a value given on the command line overrides the he
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..geometry.grid import MapGrid
 from .msbas_export import MsbasInputs, read_msbas_inputs
 from .stack_rasters import StackError, load_dem, load_flowline, load_ice
 
 if TYPE_CHECKING:
+    import xarray as xr
+
     from ..protocols import Flowline
 
 __all__ = ["MsbasScene", "dem_file", "load_autorift_scene", "load_msbas_scene", "map_stack", "stack_dataset"]
@@ -37,7 +42,7 @@ __all__ = ["MsbasScene", "dem_file", "load_autorift_scene", "load_msbas_scene", 
 KIND_NAMES = {0: "range", 1: "azimuth"}
 
 
-def dem_file(folder: Path) -> Path | None:
+def dem_file(folder: str | PathLike[str]) -> Path | None:
     """The DEM next to a header (``dem.tif`` or ``dem`` + ``dem.par``), or None."""
     for name in ("dem.tif", "dem"):
         if (Path(folder) / name).is_file():
@@ -51,28 +56,29 @@ class MsbasScene:
     given), flowline and the map stack; no tracks (nothing to track or geocode), no truth."""
 
     path: Path  # header.txt (or the folder of autoRIFT products)
-    stack: object = field(repr=False)  # xarray.Dataset: the map stack (map_stack's layout)
+    stack: xr.Dataset = field(repr=False)  # the map stack (map_stack's layout)
     grid: MapGrid
     ice_mask: np.ndarray = field(repr=False)
     outline_xy: np.ndarray | None = None
-    holes_xy: list = field(default_factory=list)
+    holes_xy: list[np.ndarray] = field(default_factory=list)
     flowline: Flowline | None = None  # gfjax.protocols.Flowline
     folder: Path | None = None  # where dem.tif / ice_mask.tif / flowline.geojson are looked for
-    tracks: dict = field(default_factory=dict)
+    tracks: dict[str, Any] = field(default_factory=dict)
     has_truth = False
 
-    def map_stack(self):
+    def map_stack(self) -> xr.Dataset:
         return self.stack.copy(deep=True)
 
     @property
     def has_dem(self) -> bool:
-        return dem_file(self.folder) is not None
+        return self.folder is not None and dem_file(self.folder) is not None
 
     @cached_property
     def dem(self) -> np.ndarray:
         if not self.has_dem:
             raise StackError(f"{self.folder}: DEM missing (dem.tif, or dem + dem.par, on the maps' grid): "
                              "msbas.dim=4 needs it for the surface gradients; add it or set msbas.dim=3")
+        assert self.folder is not None              # has_dem
         return load_dem(self.folder, self.grid)
 
     @property
@@ -84,7 +90,7 @@ class MsbasScene:
         return float(self.stack["t_slave"].values.max())
 
 
-def map_stack(inputs: MsbasInputs, grid: MapGrid):
+def map_stack(inputs: MsbasInputs, grid: MapGrid) -> xr.Dataset:
     """The maps of an MSBAS folder as the geocode stage's map stack (``displacement`` (map, y, x),
     ``set_index``, ``t_master``, ``t_slave``, ``pair``, ``track`` = the set's list-file stem,
     ``kind``, ``set_vector`` (set, neu), ``set_track``, ``set_kind``; grid attached)."""
@@ -94,7 +100,9 @@ def map_stack(inputs: MsbasInputs, grid: MapGrid):
                          f"MSBAS inputs {inputs.header.path}")
 
 
-def stack_dataset(maps, set_index, t_master, t_slave, set_vectors, names, kinds, grid: MapGrid, source: str):
+def stack_dataset(maps: ArrayLike, set_index: ArrayLike, t_master: ArrayLike, t_slave: ArrayLike,
+                  set_vectors: ArrayLike, names: Sequence[str], kinds: Sequence[str], grid: MapGrid,
+                  source: str) -> xr.Dataset:
     """Maps (M, ny, nx) m along their set's vector → the geocode stage's map stack layout."""
     import xarray as xr
 
@@ -117,7 +125,7 @@ def stack_dataset(maps, set_index, t_master, t_slave, set_vectors, names, kinds,
     return attach_grid(ds, grid)
 
 
-def load_msbas_scene(header) -> MsbasScene:
+def load_msbas_scene(header: str | PathLike[str]) -> MsbasScene:
     """Read ``header`` (MSBAS v10 ``header.txt``) and its maps; the grid is the maps' (their
     GeoTIFF transform and CRS, cropped to WINDOW_SIZE). ``StackError`` names what is wrong."""
     path = Path(header)
@@ -136,7 +144,7 @@ def load_msbas_scene(header) -> MsbasScene:
                       load_flowline(folder), folder)
 
 
-def load_autorift_scene(folder) -> MsbasScene:
+def load_autorift_scene(folder: str | PathLike[str]) -> MsbasScene:
     """HyP3 autoRIFT products (``<folder>/*.nc``, :func:`gfjax.io.autorift.read_autorift`) as
     two sets of maps: north and east displacement (``vy``, ``vx`` × the pair's time span, m;
     projection vectors (1, 0, 0) and (0, 1, 0)); the vertical is not measured (msbas.dim=4 with
@@ -159,11 +167,16 @@ def load_autorift_scene(folder) -> MsbasScene:
             grid = load_grid(root)
         else:
             grid = grid_from_dataset(read_autorift(files[0]), str(files[0]))
-        maps, t1, t2, seen = [], [], [], {}
+        maps: list[tuple[np.ndarray, np.ndarray]] = []
+        t1: list[float] = []
+        t2: list[float] = []
+        seen: dict[tuple[np.datetime64, np.datetime64], str] = {}
         for f in files:
             native = read_autorift(f)
             ds = native if grid_from_dataset(native, str(f)) == grid else read_autorift(f, grid=grid)
-            a, b = (np.datetime64(ds[k].values, "s") for k in ("acquisition_date_img1", "acquisition_date_img2"))
+            # numpy's stubs lack np.datetime64(<0-d datetime64 array>, unit), which numpy accepts
+            a, b = (np.datetime64(ds[k].values, "s")  # type: ignore[call-overload]
+                    for k in ("acquisition_date_img1", "acquisition_date_img2"))
             if b <= a:
                 raise StackError(f"{f}: acquisition_date_img2 {b} is not after acquisition_date_img1 {a}")
             if (a, b) in seen:
