@@ -93,7 +93,7 @@ def matvec(band: jax.Array, x: jax.Array) -> jax.Array:
     return y
 
 
-def _lanczos_top(op, n: int, dtype, steps: int) -> jax.Array:
+def _lanczos_top(op, n: int, dtype, steps: int, start=None) -> jax.Array:
     """Largest eigenvalue of a symmetric PSD operator by ``steps`` Lanczos steps.
 
     Plain three-term recurrence (O(n) memory per pixel): loss of orthogonality only creates
@@ -102,7 +102,10 @@ def _lanczos_top(op, n: int, dtype, steps: int) -> jax.Array:
     a PSD operator.
     """
     k = min(steps, n)
-    v0 = 1.0 + 0.37 * jnp.sin(jnp.arange(n, dtype=dtype) * 1.7)   # deterministic, generic start
+    if start is None:
+        v0 = 1.0 + 0.37 * jnp.sin(jnp.arange(n, dtype=dtype) * 1.7)   # deterministic, generic start
+    else:
+        v0 = jnp.where(jnp.linalg.norm(start) > 0, start, 1.0)
     v0 = v0 / jnp.linalg.norm(v0)
 
     def body(i, carry):
@@ -155,9 +158,17 @@ def tridiagonal_top(diag: jax.Array, off: jax.Array, iters: int = 64) -> jax.Arr
     return 0.5 * (a + b)
 
 
-def lambda_max(band: jax.Array, steps: int = 12) -> jax.Array:
-    """Largest eigenvalue of a PSD band matrix (Lanczos)."""
-    return jnp.maximum(_lanczos_top(lambda x: matvec(band, x), band.shape[0], band.dtype, steps), 0.0)
+def lambda_max(band: jax.Array, steps: int = 12, row_start: bool = False) -> jax.Array:
+    """Largest eigenvalue of a PSD band matrix (Lanczos).
+
+    ``row_start``: start from the absolute row sums of the matrix (one more matvec) instead of a
+    generic vector. MSBAS matrices are close to block-Toeplitz, their top eigenvalues clustered,
+    and the top eigenvector close to the Perron-like row-sum vector: on the 2D benchmark network
+    (57 intervals) 24 steps then reach 3e-4 relative instead of 1.8e-3 (3D: 1.4e-4 either way).
+    """
+    start = matvec(jnp.abs(band), jnp.ones((band.shape[0],), band.dtype)) if row_start else None
+    top = _lanczos_top(lambda x: matvec(band, x), band.shape[0], band.dtype, steps, start)
+    return jnp.maximum(top, 0.0)
 
 
 def lambda_min(lower: jax.Array, d: jax.Array, band: jax.Array, steps: int = 12) -> jax.Array:
