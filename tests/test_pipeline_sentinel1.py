@@ -221,7 +221,7 @@ def test_sentinel1_preflight_names_the_key_and_file(tmp_path):
              ((f"data.path={tmp_path}", box, f"data.dem={tmp_path / 'x.tif'}"), "data.dem: DEM .*x.tif not found"),
              ((f"data.path={tmp_path}", box, f"data.dem={dem}", "data.dem_datum=navd88"), "data.dem_datum: .*navd88"),
              ((f"data.path={tmp_path}", box, f"data.dem={dem}", "data.orbits=/no/eof"), "data.orbits: .*/no/eof"),
-             ((f"data.path={tmp_path}", box, f"data.dem={dem}", "data.start=2022-01-01"), "data.start: not supported"),
+             ((f"data.path={tmp_path}", box, f"data.dem={dem}", "data.frames=[1]"), "data.frames: not used"),
              ((f"data.path={tmp_path}", box, f"data.dem={dem}", "data.tracks=[x9]"), "data.tracks: relative orbit"),
              ((f"data.path={tmp_path}", box, f"data.dem={dem}"), f"data.path: {tmp_path}: no Sentinel-1 product")]
     for overrides, message in cases:
@@ -244,3 +244,29 @@ def test_sentinel1_preflight_a_track_without_a_pair(shared_data, tmp_path):
     with pytest.raises(ValueError, match=r"data.tracks: \['T065'\] not among .*T009"):
         preflight(_settings(f"data.path={tmp_path}", f"data.dem={dem}", "data.bbox=[-27.24,38.64,-27.21,38.66]",
                             "data.tracks=[65]"))
+
+
+@pytest.mark.shared
+def test_sentinel1_dates_choose_the_acquisitions(shared_data, tmp_path):
+    """data.start / data.end (inclusive days) choose the acquisitions; a span leaving one is an error
+    naming it."""
+    from terceira import read_crop, terceira_dir
+
+    from gfjax.io.s1_catalog import catalog
+    from gfjax.pipeline.data import preflight
+
+    crop = read_crop(terceira_dir(shared_data))[:8, :8]
+    for day, orbit in (("06", 44881), ("18", 45056), ("30", 45231)):
+        _copy(shared_data, tmp_path, day, orbit, crop)
+    days = lambda **kw: [str(a.time)[:10] for a in catalog(tmp_path, **kw)["T009"]]  # noqa: E731
+    assert days() == ["2022-09-06", "2022-09-18", "2022-09-30"]
+    assert days(start="2022-09-18") == ["2022-09-18", "2022-09-30"]
+    assert days(end="2022-09-18") == ["2022-09-06", "2022-09-18"]          # inclusive
+    assert days(start="2022-09-07", end="2022-09-29") == ["2022-09-18"]
+    dem = shared_data / "dem" / "N38W028.SRTMGL3.hgt.zip"
+    box = "data.bbox=[-27.24,38.64,-27.21,38.66]"
+    preflight(_settings(f"data.path={tmp_path}", f"data.dem={dem}", box, "data.start=2022-09-10"))
+    with pytest.raises(ValueError, match="track T009 has 1 acquisition between data.start=2022-09-07 and data.end=2022-09-29"):
+        preflight(_settings(f"data.path={tmp_path}", f"data.dem={dem}", box, "data.start=2022-09-07", "data.end=2022-09-29"))
+    with pytest.raises(ValueError, match="data.start: expected a date"):
+        preflight(_settings(f"data.path={tmp_path}", f"data.dem={dem}", box, "data.start=septembre"))

@@ -102,8 +102,12 @@ def _polarisation(products: list[SafeProduct], wanted: str | None) -> str:
     return pol
 
 
-def catalog(folder: str | PathLike[str], polarisation: str | None = None) -> dict[str, list[S1Acquisition]]:
-    """``{"T009": [acquisitions sorted by time], …}`` of the SAFE products in ``folder``."""
+def catalog(folder: str | PathLike[str], polarisation: str | None = None, start: str | None = None,
+            end: str | None = None) -> dict[str, list[S1Acquisition]]:
+    """``{"T009": [acquisitions sorted by time], …}`` of the SAFE products in ``folder``; with
+    ``start`` / ``end`` (``YYYY-MM-DD``, inclusive, UTC) only the acquisitions of those days."""
+    first = _day(start, "start")
+    last = _day(end, "end")
     folder = Path(folder)
     if not folder.is_dir():
         raise Sentinel1Error(f"{folder}: Sentinel-1 product folder not found")
@@ -126,8 +130,18 @@ def catalog(folder: str | PathLike[str], polarisation: str | None = None) -> dic
         name = f"T{rel:03d}"
         if name in tracks:
             raise Sentinel1Error(f"{folder}: relative orbit {rel} is both ascending and descending")
-        tracks[name] = sorted(acqs, key=lambda a: a.time)
+        tracks[name] = sorted((a for a in acqs if (first is None or a.time >= first)
+                               and (last is None or a.time < last + np.timedelta64(1, "D"))), key=lambda a: a.time)
     return tracks
+
+
+def _day(value: str | None, name: str) -> np.datetime64 | None:
+    if value is None or value == "":
+        return None
+    try:
+        return np.datetime64(str(value), "D")
+    except ValueError:
+        raise ValueError(f"{name}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
 def choose_swath(acquisition: S1Acquisition, lat_deg: ArrayLike, lon_deg: ArrayLike, height_m: ArrayLike = 0.0) -> str:

@@ -336,12 +336,14 @@ def _aoi_outline(path: Path) -> tuple[np.ndarray, list[np.ndarray], int]:
 
 def open_s1_scene(folder: str | PathLike[str], aoi: str | Path | Sequence[float], dem: DemSource | str,
                   spacing_m: float = 100.0, margin_m: float = 1000.0, polarisation: str | None = None,
-                  orbit_dirs: Iterable[str | PathLike[str]] = (), tracks: list[str] | None = None) -> S1Scene:
+                  orbit_dirs: Iterable[str | PathLike[str]] = (), tracks: list[str] | None = None,
+                  start: str | None = None, end: str | None = None) -> S1Scene:
     """Open the Sentinel-1 products of ``folder`` over ``aoi`` as an :class:`S1Scene`.
 
     ``aoi``: (lon_min, lat_min, lon_max, lat_max) degrees, or a GeoJSON outline (then the ice
     mask is the outline, else every cell). ``dem``: a :class:`DemSource` (or a path: EGM96).
-    ``orbit_dirs``: folders of ``*.EOF`` files (default: ``folder`` itself).
+    ``orbit_dirs``: folders of ``*.EOF`` files (default: ``folder`` itself). ``start`` / ``end``:
+    the first / last day of acquisitions used (``YYYY-MM-DD``, inclusive).
     """
     from ..geometry.crs import crs_from_epsg, lonlat_to_xy, utm_grid, xy_to_lonlat
     from ..geometry.outline import rasterize_polygon
@@ -371,7 +373,7 @@ def open_s1_scene(folder: str | PathLike[str], aoi: str | Path | Sequence[float]
     xx, yy = np.meshgrid(grid.x[cols], grid.y[rows])
     plon, plat = xy_to_lonlat(grid.epsg, xx, yy)
     points = (plat.ravel(), plon.ravel(), np.nan_to_num(height[np.ix_(rows, cols)].ravel()))
-    found = catalog(folder, polarisation)
+    found = catalog(folder, polarisation, start, end)
     names = list(tracks) if tracks else list(found)
     unknown = [n for n in names if n not in found]
     if unknown:

@@ -78,10 +78,9 @@ def sentinel1_preflight(data: Any) -> None:
     folder = Path(data.path).expanduser()
     if not folder.is_dir():
         raise ValueError(f"data.path: Sentinel-1 product folder {data.path} not found")
-    unused = [k for k in ("frames", "start", "end") if getattr(data, k)]
-    if unused:
-        raise ValueError(f"data.{'/'.join(unused)}: not supported with data.source=sentinel1 yet (every product "
-                         f"in {data.path} is used; move the others out)")
+    if data.frames:
+        raise ValueError(f"data.frames: not used with data.source=sentinel1 (the products in {data.path} "
+                         "over the AOI are joined whatever their frames; choose dates with data.start/data.end)")
     _aoi(data)
     _dem(data)
     if data.orbits and not Path(data.orbits).expanduser().is_dir():
@@ -90,9 +89,11 @@ def sentinel1_preflight(data: Any) -> None:
         raise ValueError(f"data.margin_m: must be ≥ 0 m, got {data.margin_m}")
     wanted = track_names(data.tracks)
     try:
-        found = catalog(folder)
+        found = catalog(folder, start=data.start, end=data.end)
     except Sentinel1Error as err:
         raise ValueError(f"data.path: {err}") from None
+    except ValueError as err:
+        raise ValueError(f"data.{err}") from None
     names = wanted or list(found)
     missing = [n for n in names if n not in found]
     if missing:
@@ -100,7 +101,9 @@ def sentinel1_preflight(data: Any) -> None:
     for name in names:
         if len(found[name]) < 2:
             products = ", ".join(p.path.name for a in found[name] for p in a.products)
-            raise ValueError(f"data.path: track {name} has {len(found[name])} acquisition ({products}); "
+            span = (f" between data.start={data.start or '…'} and data.end={data.end or '…'}"
+                    if data.start or data.end else "")
+            raise ValueError(f"data.path: track {name} has {len(found[name])} acquisition{span} ({products}); "
                              "a pair needs 2")
 
 
@@ -112,4 +115,5 @@ def open_sentinel1(data: Any, spacing_m: float | None) -> Any:
     log.info("reading the Sentinel-1 products in %s", folder)
     orbits = [Path(data.orbits).expanduser()] if data.orbits else [folder]
     return open_s1_scene(folder, _aoi(data), _dem(data), spacing_m=spacing_m or DEFAULT_SPACING_M,
-                         margin_m=float(data.margin_m), orbit_dirs=orbits, tracks=track_names(data.tracks))
+                         margin_m=float(data.margin_m), orbit_dirs=orbits, tracks=track_names(data.tracks),
+                         start=data.start, end=data.end)
