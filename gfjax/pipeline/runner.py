@@ -125,44 +125,48 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
 
     stage_peaks: list[float] = []
     not_needed = stages_not_needed(settings)  # e.g. data.source=msbas: no tracking, no geocoding
+    from gfjax.pipeline.interrupts import catch_sigint, check
+
     try:
-        for stage in stages:
-            missing = [u for u in registry.upstream(stage.name)
-                       if u not in requested and u not in not_needed and not up_to_date(u)]
-            if missing:
-                hints = [hint(ctx) for u in missing if (hint := registry.stages[u].missing_hint) is not None]
-                raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
-                                 f"not in {workdir}: add them to 'stages' "
-                                 f"(e.g. stages=[{','.join(missing + [stage.name])}])"
-                                 + "".join(f"; {h}" for h in hints if h))
-            fp = ctx.fingerprints[stage.name]
-            marker = read_marker(workdir, stage.name) or {}
-            if up_to_date(stage.name) and not cfg.force:
-                log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
-                this_run["cached"].append(stage.name)
-                report["stages"][stage.name] = {**marker.get("metrics", {}), "status": "cached"}
-                report.update({k: v for k, v in marker.get("metrics", {}).items() if k in TOP_LEVEL_KEYS})
-                continue
-            log.info("stage %s: running — %s", stage.name, stage.description)
-            t0 = time.perf_counter()
-            ctx.stage = stage.name
-            reset_peak_rss()  # the stage's own memory peak (Linux), beside the run's
-            metrics = _run_stage(stage, ctx, workers)
-            wall = time.perf_counter() - t0
-            done = complete(stage.name)
-            metrics = {"status": "done" if done else "partial", "wall_time_s": round(wall, 3),
-                       "peak_rss_mb": window_peak_rss_mb(), **metrics}
-            stage_peaks.append(metrics["peak_rss_mb"])
-            this_run["ran"].append(stage.name)
-            if workers.is_root:
-                metrics["run_dir_mb_after"] = ctx.disk.sample()
-                if done:
-                    write_marker(workdir, stage.name, fp, metrics)
-                report["stages"][stage.name] = metrics
-                report.update({k: v for k, v in metrics.items() if k in TOP_LEVEL_KEYS})
-                save_report()
-            log.info("stage %s: %s in %.1f s", stage.name, "done" if done else "partial (not all work units)", wall)
-            workers.barrier()
+        with catch_sigint():  # Ctrl-C raises and is remembered: check() raises it again if it was lost
+            for stage in stages:
+                check()
+                missing = [u for u in registry.upstream(stage.name)
+                           if u not in requested and u not in not_needed and not up_to_date(u)]
+                if missing:
+                    hints = [hint(ctx) for u in missing if (hint := registry.stages[u].missing_hint) is not None]
+                    raise StageError(f"stage {stage.name!r} needs {missing}, whose outputs for this config are "
+                                     f"not in {workdir}: add them to 'stages' "
+                                     f"(e.g. stages=[{','.join(missing + [stage.name])}])"
+                                     + "".join(f"; {h}" for h in hints if h))
+                fp = ctx.fingerprints[stage.name]
+                marker = read_marker(workdir, stage.name) or {}
+                if up_to_date(stage.name) and not cfg.force:
+                    log.info("stage %s: up to date (fingerprint %s), skipped", stage.name, fp)
+                    this_run["cached"].append(stage.name)
+                    report["stages"][stage.name] = {**marker.get("metrics", {}), "status": "cached"}
+                    report.update({k: v for k, v in marker.get("metrics", {}).items() if k in TOP_LEVEL_KEYS})
+                    continue
+                log.info("stage %s: running — %s", stage.name, stage.description)
+                t0 = time.perf_counter()
+                ctx.stage = stage.name
+                reset_peak_rss()  # the stage's own memory peak (Linux), beside the run's
+                metrics = _run_stage(stage, ctx, workers)
+                wall = time.perf_counter() - t0
+                done = complete(stage.name)
+                metrics = {"status": "done" if done else "partial", "wall_time_s": round(wall, 3),
+                           "peak_rss_mb": window_peak_rss_mb(), **metrics}
+                stage_peaks.append(metrics["peak_rss_mb"])
+                this_run["ran"].append(stage.name)
+                if workers.is_root:
+                    metrics["run_dir_mb_after"] = ctx.disk.sample()
+                    if done:
+                        write_marker(workdir, stage.name, fp, metrics)
+                    report["stages"][stage.name] = metrics
+                    report.update({k: v for k, v in metrics.items() if k in TOP_LEVEL_KEYS})
+                    save_report()
+                log.info("stage %s: %s in %.1f s", stage.name, "done" if done else "partial (not all work units)", wall)
+                workers.barrier()
     except KeyboardInterrupt:
         current = next((s.name for s in stages if s.name not in this_run["ran"] + this_run["cached"]), "?")
         report["stages"][current] = {"status": "interrupted"}

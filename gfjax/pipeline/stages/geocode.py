@@ -98,6 +98,7 @@ def run_geocode(ctx) -> dict:
     sets = map_sets(scene)
     luts = {name: tr.map_to_radar() for name, tr in scene.tracks.items()}
     pairs = pair_list(scene)
+    from gfjax.pipeline.interrupts import check as check_interrupt
     from gfjax.pipeline.stages.offsets import my_pairs
     from gfjax.pipeline.stages.offsets_geometry import reference_lookup
 
@@ -105,6 +106,7 @@ def run_geocode(ctx) -> dict:
     workers = ctx.workers
     mine = my_pairs(ctx) if ctx.settings.parallel.chunk is None else pairs
     for track, k in tqdm(mine, desc="geocode: pairs", unit="pair", mininterval=5, disable=not workers.is_root):
+        check_interrupt()
         dest = pair_file(folder, track, k, ".npz")
         if dest.is_file():
             continue

@@ -260,6 +260,7 @@ def pair_geometry(scene, track: str, k: int, shape: tuple[int, int], opts):
 
 def run_offsets(ctx) -> dict:
     from gfjax.offsets import track_offsets
+    from gfjax.pipeline.interrupts import check as check_interrupt
     from gfjax.pipeline.stages.offsets_geometry import motion_only, reference_lookup, with_geometry
 
     scene, opts = ctx.scene, ctx.settings.offsets
@@ -275,6 +276,7 @@ def run_offsets(ctx) -> dict:
     masks: dict = {}
     for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5,
                          disable=not ctx.workers.is_root):
+        check_interrupt()  # a Ctrl-C lost in a callback stops here, between pairs
         ref, sec = scene.slc_pair(track, k)
         prior = (previous_pair_prior(scene, folder, track, k, opts.prior_depth,
                                      opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr)
