@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.radar_source import RadarSceneBase, TrackTimes
 from ..geometry.grid import MapGrid
 from .dem import DemSource, read_dem
 from .s1_catalog import S1Acquisition, catalog, choose_swath, select_bursts
@@ -161,7 +162,7 @@ def _read_windows(swaths: tuple[SafeSwath, ...], windows: Sequence[tuple[int, in
 
 
 @dataclass(eq=False)
-class S1Track:
+class S1Track(TrackTimes):
     """One relative orbit over the AOI: its acquisitions (sorted), consecutive pairs, reference geometry."""
 
     name: str
@@ -178,11 +179,6 @@ class S1Track:
     def times(self) -> np.ndarray:
         return np.array([a.time for a in self.acqs], dtype="datetime64[s]")
 
-    @cached_property
-    def decimal_years(self) -> np.ndarray:
-        from ..core.time import decimal_year
-
-        return decimal_year(self.times)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -201,7 +197,7 @@ class S1Track:
 
 
 @dataclass(eq=False)
-class S1Scene:
+class S1Scene(RadarSceneBase):
     """Sentinel-1 products over an AOI (a :class:`~gfjax.protocols.RadarScene`; no truth)."""
 
     path: Path
@@ -214,19 +210,6 @@ class S1Scene:
     flowline: Any = None
     has_truth = False
 
-    @cached_property
-    def dem_gradient(self) -> tuple[np.ndarray, np.ndarray]:
-        from ..geometry.gradients import dem_gradient
-
-        return dem_gradient(self.dem, self.grid.spacing)
-
-    @property
-    def first_time(self) -> float:
-        return float(min(t.decimal_years[0] for t in self.tracks.values()))
-
-    @property
-    def last_time(self) -> float:
-        return float(max(t.decimal_years[-1] for t in self.tracks.values()))
 
     def _pair(self, track_name: str, pair_index: int) -> tuple[S1Track, S1Acq, S1Acq]:
         if track_name not in self.tracks:

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.radar_source import RadarSceneBase, TrackTimes
 from ..core.time import parse_time
 from ..geometry.grid import MapGrid
 from .slc_formats import SLC_FORMATS, SlcMeta, date_from_name, find_acquisitions
@@ -62,7 +63,7 @@ __all__ = ["StackError", "StackScene", "StackTrack", "load_stack", "track_folder
 
 
 @dataclass(eq=False)
-class StackTrack:
+class StackTrack(TrackTimes):
     """One track of a stack: acquisitions, pairs, geometry, lookup table (the duck type of
     :class:`gfjax.sim.radar.Track` that the pipeline stages use)."""
 
@@ -82,11 +83,6 @@ class StackTrack:
     def times(self) -> np.ndarray:
         return np.array([m.time for m in self.acquisitions], dtype="datetime64[s]")
 
-    @cached_property
-    def decimal_years(self) -> np.ndarray:
-        from ..core.time import decimal_year
-
-        return decimal_year(self.times)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -98,7 +94,7 @@ class StackTrack:
 
 
 @dataclass(eq=False)
-class StackScene:
+class StackScene(RadarSceneBase):
     """The duck type of :class:`gfjax.sim.scene.MuldrowScene` the stages need, without truth."""
 
     path: Path
@@ -111,20 +107,6 @@ class StackScene:
     flowline: Flowline | None = None  # from flowline.geojson (gfjax.protocols.Flowline)
     has_truth = False
 
-    @cached_property
-    def dem_gradient(self) -> tuple[np.ndarray, np.ndarray]:
-        """(∂h/∂N, ∂h/∂E), m/m, central differences of the DEM."""
-        from ..geometry.gradients import dem_gradient
-
-        return dem_gradient(self.dem, self.grid.spacing)
-
-    @property
-    def first_time(self) -> float:
-        return float(min(t.decimal_years[0] for t in self.tracks.values()))
-
-    @property
-    def last_time(self) -> float:
-        return float(max(t.decimal_years[-1] for t in self.tracks.values()))
 
     def _track(self, name: str) -> StackTrack:
         if name not in self.tracks:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gfjax.core.radar_source import RadarSceneBase
+
 from gfjax.geometry.grid import MapGrid
 from gfjax.sim.acquisitions import CALENDARS, acquisition_times
 from gfjax.sim.flow import IceFlow, SurgeModel
@@ -38,7 +40,7 @@ from gfjax.sim.terrain import STEEP_LENGTH_M, GlacierFields, glacier_fields
 
 
 @dataclass(eq=False)
-class MuldrowScene:
+class MuldrowScene(RadarSceneBase):
     """A built scene. Arrays on the map grid are (ny, nx) float32 (row 0 north)."""
 
     spec: SceneSpec
@@ -77,13 +79,6 @@ class MuldrowScene:
         """Flowline distance (from the head) where the science.md §2 surge distances start, m."""
         return self.surge.origin_m
 
-    @property
-    def first_time(self) -> float:
-        return float(min(t.decimal_years[0] for t in self.tracks.values()))
-
-    @property
-    def last_time(self) -> float:
-        return float(max(t.decimal_years[-1] for t in self.tracks.values()))
 
     # --- truth --------------------------------------------------------------------------
     def velocity(self, t_decyear: float) -> np.ndarray:
