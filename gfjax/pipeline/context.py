@@ -116,7 +116,7 @@ class RunContext:
         """Remove an intermediate made again for a ``needs_items`` stage when its receipt shows
         that its consumer's outputs stand for it (storage discipline restored)."""
         path = Path(path)
-        if path.is_file() and self.consumer_of(path) is not None and self._receipt_counts(path):
+        if path.is_file() and self._receipt_counts(path):  # (no receipt: does not count)
             path.unlink(missing_ok=True)
 
     def available(self, path: Path, producer: str | None = None) -> bool:
