@@ -15,7 +15,9 @@ Every attribute is a read-only property here (a dataclass field satisfies it). U
 coordinates in m of the grid's CRS, times in decimal years unless named otherwise. The
 Sentinel-1 SAFE source (``data.source=sentinel1``, opened by ``gfjax.pipeline.sentinel1``) also
 gives ``geometric_offsets`` (the orbits' offsets), which the offsets stage uses when a scene has
-it. ``tests/typing_sources.py``
+it. A source whose images are on disk is also a :class:`BlockRadarScene`: ``slc_blocks`` gives
+the pair as :class:`ImageBlocks` (read a window at a time, :mod:`gfjax.io.blocks`), and the
+offsets stage reads only the rows each batch of windows needs. ``tests/typing_sources.py``
 has mypy check that each class meets its protocols (``tests/test_protocols.py``).
 """
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 
 from gfjax.geometry.grid import MapGrid
 
-__all__ = ["Acquisition", "Flowline", "MapScene", "RadarScene", "Scene", "Track", "Truth"]
+__all__ = ["Acquisition", "BlockRadarScene", "Flowline", "ImageBlocks", "MapScene", "RadarScene", "Scene", "Track",
+           "Truth"]
 
 
 @runtime_checkable
@@ -175,6 +178,32 @@ class RadarScene(Scene, Protocol):
 
     def slc_pair(self, track_name: str, pair_index: int) -> tuple[np.ndarray, np.ndarray]:
         """The pair's two coregistered complex images (azimuth, range)."""
+
+
+@runtime_checkable
+class ImageBlocks(Protocol):
+    """A 2-D image read a window at a time (:mod:`gfjax.io.blocks`; a ``numpy.ndarray`` is one):
+    ``block[r0:r1, c0:c1]`` returns that window as a NumPy array (slices of step 1, clipped to
+    ``shape`` as NumPy clips)."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) = (azimuth lines, range samples)."""
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the windows read (complex64 for SLCs)."""
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
+        """The window ``key`` = (row slice, column slice)."""
+
+
+@runtime_checkable
+class BlockRadarScene(RadarScene, Protocol):
+    """A radar source whose images are read from disk by windows (a stack folder)."""
+
+    def slc_blocks(self, track_name: str, pair_index: int) -> tuple[ImageBlocks, ImageBlocks]:
+        """The pair's two images as :class:`ImageBlocks` (nothing read yet)."""
 
 
 @runtime_checkable

@@ -3,7 +3,10 @@
 A format is a :class:`SlcFormat`: glob patterns of the files that describe acquisitions in a
 track folder, ``read_meta(path) → SlcMeta`` (cheap: no pixels) — or a list of them for a file
 holding several dates (an HDF5 cube: ``SlcMeta.index`` then says which) — and
-``read_data(meta) → complex64 (azimuth, range)``. Built in: GAMMA (``*.rslc.par``/``*.slc.par`` beside the
+``read_data(meta) → complex64 (azimuth, range)`` and, optionally, ``open_blocks(meta)`` → an
+:class:`gfjax.protocols.ImageBlocks` that reads the image a window at a time
+(:mod:`gfjax.io.blocks`; without it :func:`open_blocks` reads the whole image).
+Built in: GAMMA (``*.rslc.par``/``*.slc.par`` beside the
 ``.rslc``/``.slc`` data; :mod:`gfjax.io.gamma`) and GeoTIFF (``*.slc.tif``: one complex band,
 or two float bands real/imag; metadata in GDAL tags ``ACQUISITION_TIME`` (ISO 8601 UTC),
 ``AZIMUTH_PIXEL_SPACING``, ``RANGE_PIXEL_SPACING`` (m), ``HEADING``, ``INCIDENCE_ANGLE``
@@ -28,11 +31,14 @@ from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from ..core.time import parse_time
+
+if TYPE_CHECKING:
+    from ..protocols import ImageBlocks
 
 _DATE_IN_NAME = re.compile(r"^(\d{8})(?:T(\d{6}))?")
 
@@ -59,6 +65,7 @@ class SlcFormat:
     patterns: tuple[str, ...]
     read_meta: Callable[[Path], "SlcMeta | list[SlcMeta]"]
     read_data: Callable[[SlcMeta], np.ndarray]
+    open_blocks: Callable[[SlcMeta], ImageBlocks] | None = None
 
 
 SLC_FORMATS: dict[str, SlcFormat] = {}
@@ -68,6 +75,18 @@ def register_slc_format(fmt: SlcFormat) -> SlcFormat:
     """Add (or replace) a format; the stack loader looks for every registered pattern."""
     SLC_FORMATS[fmt.name] = fmt
     return fmt
+
+
+def open_blocks(meta: SlcMeta) -> ImageBlocks:
+    """The image of ``meta`` read by windows (its format's ``open_blocks``; a format without
+    one: the whole image, read now)."""
+    fmt = SLC_FORMATS[meta.format]
+    if not meta.data_path.is_file():
+        raise ValueError(f"{meta.data_path}: SLC image missing (its metadata {meta.path} is there)")
+    blocks = fmt.open_blocks(meta) if fmt.open_blocks is not None else fmt.read_data(meta)
+    if tuple(blocks.shape) != tuple(meta.shape):
+        raise ValueError(f"{meta.data_path}: image shape {tuple(blocks.shape)} differs from its metadata {meta.shape}")
+    return blocks
 
 
 def date_from_name(path: str | PathLike[str]) -> np.datetime64 | None:
@@ -130,7 +149,19 @@ def _gamma_data(meta: SlcMeta) -> np.ndarray:
     return read_slc(meta.data_path, meta.path)[0]
 
 
-register_slc_format(SlcFormat("gamma", ("*.rslc.par", "*.slc.par"), _gamma_meta, _gamma_data))
+def _gamma_blocks(meta: SlcMeta) -> ImageBlocks:
+    from .blocks import raw_pairs
+    from .gamma import IMAGE_FORMATS, check_byte_order, read_slc_par
+
+    p = read_slc_par(meta.path)
+    blocks = raw_pairs(meta.data_path, p.shape, IMAGE_FORMATS[p.image_format][1])
+    mid, n = p.shape[0] // 2, min(64, p.shape[0])  # byte order: from a strip of rows, not the whole file
+    sample = blocks.open_map()[max(0, mid - n // 2):max(0, mid - n // 2) + n]
+    check_byte_order(meta.data_path, np.array(sample), p.image_format)
+    return blocks
+
+
+register_slc_format(SlcFormat("gamma", ("*.rslc.par", "*.slc.par"), _gamma_meta, _gamma_data, _gamma_blocks))
 
 
 # --- GeoTIFF --------------------------------------------------------------------------------
@@ -237,7 +268,14 @@ def write_slc_geotiff(path: str | PathLike[str], data: np.ndarray, time: Any, az
     return path
 
 
-register_slc_format(SlcFormat("geotiff", ("*.slc.tif", "*.slc.tiff"), _geotiff_meta, _geotiff_data))
+def _geotiff_blocks(meta: SlcMeta) -> ImageBlocks:
+    from .blocks import RasterioBlocks
+
+    return RasterioBlocks.open(meta.data_path)
+
+
+register_slc_format(SlcFormat("geotiff", ("*.slc.tif", "*.slc.tiff"), _geotiff_meta, _geotiff_data,
+                              _geotiff_blocks))
 
 
 # --- raw images with a descriptor: ISCE2/ISCE3 (.vrt, .xml), ENVI (.hdr) ---------------------
@@ -362,9 +400,15 @@ def write_slc_raw(path: str | PathLike[str], data: np.ndarray, time: Any = None,
     return path
 
 
+def _raw_blocks(meta: SlcMeta) -> ImageBlocks:
+    from .blocks import MemmapBlocks
+
+    return MemmapBlocks(meta.data_path, (int(meta.shape[0]), int(meta.shape[1])), lambda: _raw_image(meta.path))
+
+
 register_slc_format(SlcFormat("isce", ("*.slc.vrt", "*.slc.full.vrt", "*.slc.xml", "*.slc.full.xml"),
-                              _raw_meta("isce"), _raw_data))
-register_slc_format(SlcFormat("envi", ("*.slc.hdr", "*.slc.full.hdr"), _raw_meta("envi"), _raw_data))
+                              _raw_meta("isce"), _raw_data, _raw_blocks))
+register_slc_format(SlcFormat("envi", ("*.slc.hdr", "*.slc.full.hdr"), _raw_meta("envi"), _raw_data, _raw_blocks))
 
 
 # --- HDF5 stacks (gfjax.io.hdf5_stack) -------------------------------------------------------
@@ -389,4 +433,20 @@ def _hdf5_data(meta: SlcMeta) -> np.ndarray:
     return out
 
 
-register_slc_format(SlcFormat("hdf5", ("*.slc.h5", "*.slc.hdf5"), _hdf5_meta, _hdf5_data))
+def _hdf5_blocks(meta: SlcMeta) -> ImageBlocks:
+    import h5py
+
+    from .blocks import H5Blocks
+    from .hdf5_stack import slc_stack_info
+
+    info = slc_stack_info(meta.data_path)
+    i = int(np.searchsorted(info.dates, meta.time)) if meta.index is None else int(meta.index)
+    shape = (int(info.shape[1]), int(info.shape[2]))
+    if info.layout == "cube":
+        return H5Blocks(meta.data_path, "slc", shape, i)
+    with h5py.File(meta.data_path, "r") as f:
+        name = sorted(f["slc"].keys())[i]
+    return H5Blocks(meta.data_path, f"slc/{name}", shape)
+
+
+register_slc_format(SlcFormat("hdf5", ("*.slc.h5", "*.slc.hdf5"), _hdf5_meta, _hdf5_data, _hdf5_blocks))

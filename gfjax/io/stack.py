@@ -51,13 +51,13 @@ import numpy as np
 from ..core.radar_source import RadarSceneBase, TrackTimes
 from ..core.time import parse_time
 from ..geometry.grid import MapGrid
-from .slc_formats import SLC_FORMATS, SlcMeta, date_from_name, find_acquisitions
+from .slc_formats import SLC_FORMATS, SlcMeta, date_from_name, find_acquisitions, open_blocks
 from .stack_rasters import StackError, load_dem, load_flowline, load_grid, load_ice, load_lut, read_yaml
 
 if TYPE_CHECKING:
     import xarray as xr
 
-    from ..protocols import Flowline
+    from ..protocols import Flowline, ImageBlocks
 
 __all__ = ["StackError", "StackScene", "StackTrack", "load_stack", "track_folders"]
 
@@ -128,6 +128,19 @@ class StackScene(RadarSceneBase):
         if images is None:
             raise StackError(f"track {track_name}: pair {pair_index} has precomputed offsets and no SLC images")
         return self._image(images[0]), self._image(images[1])
+
+    def slc_blocks(self, track_name: str, pair_index: int) -> tuple[ImageBlocks, ImageBlocks]:
+        """(reference, secondary) of a pair as :class:`gfjax.protocols.ImageBlocks`: read from
+        disk a window at a time (:func:`gfjax.io.slc_formats.open_blocks`), nothing read yet
+        but a byte-order sample."""
+        self.pair_times(track_name, pair_index)  # range check
+        images = self.tracks[track_name].pair_images.get(pair_index)
+        if images is None:
+            raise StackError(f"track {track_name}: pair {pair_index} has precomputed offsets and no SLC images")
+        try:
+            return open_blocks(images[0]), open_blocks(images[1])
+        except ValueError as err:
+            raise StackError(str(err)) from None
 
     @lru_cache(maxsize=2)  # consecutive pairs share an image
     def _image(self, meta: SlcMeta) -> np.ndarray:

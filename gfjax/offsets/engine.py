@@ -6,13 +6,14 @@ batch the image rows it needs are cut out (with a halo, zero-padded to bucketed 
 ``jit`` compiles a handful of programs), deramped/oversampled/converted to amplitude on the
 device, and the windows are cut from those blocks inside the jitted ``vmap``. With several local
 devices the batch axis is sharded over a 1-D mesh (blocks replicated). Memory is bounded by the
-batch size, whatever the image size.
+batch size, whatever the image size; the images may be read from disk by windows
+(:class:`gfjax.protocols.ImageBlocks`), so only the rows of the batches in flight are in memory.
 """
 from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +26,9 @@ from .kernels_twostage import two_stage_ncc
 from .oversample import amplitude_block, window_amplitude
 from .quality import peak_covariance, surface_snr
 from .refine import refine_peak
+
+if TYPE_CHECKING:
+    from ..protocols import ImageBlocks
 
 HALO = 16        # original px around each block: keeps the FFT oversampling's wrap away
 _ROW_BUCKET = 32
@@ -128,7 +132,7 @@ def _fast_program(h: int, w: int, H: int, W: int, weighting: str, sigma: float, 
     return jax.jit(program)
 
 
-def image_bandwidth(img: np.ndarray, tile: int = 64, max_tiles: int = 256) -> jax.Array:
+def image_bandwidth(img: ImageBlocks, tile: int = 64, max_tiles: int = 256) -> jax.Array:
     """Peak-model bandwidths (B_azimuth, B_range) of the fast method for an image (complex or
     amplitude; 0 = no data): :func:`kernels_fast.tile_bandwidth` of the amplitude of up to
     ``max_tiles`` tiles of ``tile``² px spread evenly over it."""
@@ -148,7 +152,7 @@ def _bucket(n: int, q: int) -> int:
     return int(math.ceil(n / q) * q)
 
 
-def _crop(img: np.ndarray, r0: int, c0: int, shape: tuple[int, int]) -> np.ndarray:
+def _crop(img: ImageBlocks, r0: int, c0: int, shape: tuple[int, int]) -> np.ndarray:
     """``img[r0:r0+shape[0], c0:c0+shape[1]]`` with zeros outside the image."""
     out = np.zeros(shape, img.dtype)
     a0, a1 = max(r0, 0), min(r0 + shape[0], img.shape[0])
@@ -178,7 +182,7 @@ def batch_size_for(spec: PassSpec, n_devices: int) -> int:
     return max(n_devices, (max(b, 1) // n_devices) * n_devices)
 
 
-def run_pass(ref: np.ndarray, sec: np.ndarray, ref_tl: np.ndarray, sec_tl: np.ndarray,
+def run_pass(ref: ImageBlocks, sec: ImageBlocks, ref_tl: np.ndarray, sec_tl: np.ndarray,
              spec: PassSpec) -> dict[str, np.ndarray]:
     """Track the windows whose reference windows start at ``ref_tl`` (N, 2) and search areas at
     ``sec_tl`` (N, 2) (original px, row-major order, all inside the images).

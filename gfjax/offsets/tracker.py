@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import xarray as xr
@@ -21,33 +21,93 @@ from . import quality as q
 from .engine import PassSpec, run_pass
 from .options import TrackingOptions, resolve_options
 
+if TYPE_CHECKING:
+    from ..protocols import ImageBlocks
 
-def _check_images(reference, secondary) -> tuple[np.ndarray, np.ndarray]:
-    ref, sec = np.asarray(reference), np.asarray(secondary)
+
+def _check_images(reference, secondary) -> tuple[ImageBlocks, ImageBlocks]:
+    """Both images checked: NumPy arrays (converted to complex64 / float32), or
+    :class:`gfjax.protocols.ImageBlocks` read from disk by windows (used as they are: complex64
+    or float32 windows)."""
+    ref, sec = (_as_image(x) for x in (reference, secondary))
     for name, x in (("reference", ref), ("secondary", sec)):
-        if x.ndim != 2:
+        if len(x.shape) != 2:
             raise ValueError(f"track_offsets: {name} must be a 2-D (azimuth, range) array, got shape {x.shape}")
         if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.complexfloating)
                 or np.issubdtype(x.dtype, np.integer)):
             raise ValueError(f"track_offsets: {name} must be real or complex numbers, got dtype {x.dtype}")
-    if ref.shape != sec.shape:
+    if tuple(ref.shape) != tuple(sec.shape):
         raise ValueError(f"track_offsets: secondary shape {sec.shape} differs from reference shape {ref.shape}")
     if np.iscomplexobj(ref) != np.iscomplexobj(sec):
         raise ValueError("track_offsets: reference and secondary must both be complex (SLC) or both real "
                          f"(amplitude), got {ref.dtype} and {sec.dtype}")
     dtype = np.complex64 if np.iscomplexobj(ref) else np.float32
-    return ref.astype(dtype, copy=False), sec.astype(dtype, copy=False)
+    out: list[ImageBlocks] = []
+    for name, x in (("reference", ref), ("secondary", sec)):
+        if isinstance(x, np.ndarray):
+            out.append(x.astype(dtype, copy=False))
+        elif np.dtype(x.dtype) != dtype:
+            raise ValueError(f"track_offsets: {name} read by blocks must give {np.dtype(dtype)} windows, "
+                             f"got {x.dtype}")
+        else:
+            out.append(x)
+    return out[0], out[1]
 
 
-def _nodata_counts(img: np.ndarray, tl: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Number of NaN/inf/0 pixels in each box of ``size`` at top-left ``tl`` (N, 2), inside."""
-    bad = (~np.isfinite(img)) | (img == 0)
-    if not bad.any():                   # the common case: skip the summed-area table
-        return np.zeros(tl.shape[0], np.int64)
-    acc = np.int32 if img.size < 2 ** 31 else np.int64
-    sat = np.pad(bad.cumsum(0, dtype=acc).cumsum(1, dtype=acc), ((1, 0), (1, 0)))
-    a, r = tl[:, 0], tl[:, 1]
-    return sat[a + size[0], r + size[1]] - sat[a, r + size[1]] - sat[a + size[0], r] + sat[a, r]
+def _as_image(x) -> ImageBlocks:
+    """An :class:`ImageBlocks` as it is, anything else through ``numpy.asarray``."""
+    if not isinstance(x, np.ndarray) and all(hasattr(x, a) for a in ("shape", "dtype", "__getitem__")):
+        return x
+    return np.asarray(x)
+
+
+STRIP_MB = 32.0  # the no-data test and the coarse pass's decimation read row strips of about this size
+
+
+def strip_rows(shape: tuple[int, int], bytes_per_px: int, at_least: int) -> int:
+    """Rows of an image of ``shape`` read at once (:data:`STRIP_MB` at ``bytes_per_px``)."""
+    return max(int(at_least), int(STRIP_MB * 2 ** 20 // max(1, shape[1] * bytes_per_px)))
+
+
+def _nodata_counts(img: ImageBlocks, tl: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Number of NaN/inf/0 pixels in each box of ``size`` at top-left ``tl`` (N, 2), inside.
+    Row strips of the image (:func:`strip_rows`) are read one at a time, each with its own
+    summed-area table: memory follows the strip, not the image."""
+    out = np.zeros(tl.shape[0], np.int64)
+    if tl.shape[0] == 0:
+        return out
+    rows = strip_rows(img.shape, 13, 2 * size[0])  # window + bool + two int32 sums per px
+    order = np.argsort(tl[:, 0], kind="stable")
+    a_sorted = tl[order, 0]
+    i = 0
+    while i < order.size:
+        a0 = int(a_sorted[i])
+        j = int(np.searchsorted(a_sorted, a0 + rows - size[0], side="right"))
+        sel = order[i:j]
+        c0 = int(tl[sel, 1].min())
+        c1 = int(tl[sel, 1].max()) + size[1]
+        strip = np.asarray(img[a0:int(a_sorted[j - 1]) + size[0], c0:c1])
+        bad = (~np.isfinite(strip)) | (strip == 0)
+        if bad.any():                   # the common case: skip the summed-area table
+            acc = np.int32 if bad.size < 2 ** 31 else np.int64
+            sat = np.pad(bad.cumsum(0, dtype=acc).cumsum(1, dtype=acc), ((1, 0), (1, 0)))
+            a, r = tl[sel, 0] - a0, tl[sel, 1] - c0
+            out[sel] = sat[a + size[0], r + size[1]] - sat[a, r + size[1]] - sat[a + size[0], r] + sat[a, r]
+        i = j
+    return out
+
+
+class _Finite:
+    """An image read by blocks with NaN/inf set to 0 in each window read (no whole-image copy)."""
+
+    def __init__(self, img: ImageBlocks):
+        self.img = img
+        self.shape: tuple[int, int] = (int(img.shape[0]), int(img.shape[1]))
+        self.dtype: np.dtype = np.dtype(img.dtype)
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
+        x = np.asarray(self.img[key])
+        return x if np.isfinite(x).all() else np.where(np.isfinite(x), x, 0).astype(x.dtype)
 
 
 def window_grid(shape: tuple[int, int], opts: TrackingOptions) -> tuple[np.ndarray, np.ndarray]:
@@ -120,9 +180,7 @@ def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, 
     nd_sec = _nodata_counts(sec, sec_tl[todo], tuple(size)) > limit * np.prod(size)
     flat[todo[nd_ref | nd_sec]] = q.NODATA
     todo = np.flatnonzero(flat == q.OK)
-    clean_ref, clean_sec = (x if np.isfinite(x).all() else np.where(np.isfinite(x), x, 0).astype(x.dtype)
-                            for x in (ref, sec))
-    res = run_pass(clean_ref, clean_sec, ref_tl[todo], sec_tl[todo], _pass_spec(opts, search, oversample))
+    res = run_pass(_Finite(ref), _Finite(sec), ref_tl[todo], sec_tl[todo], _pass_spec(opts, search, oversample))
     out = {k: np.full((na * nr,) + v.shape[1:], np.nan, np.float32) for k, v in res.items() if k != "on_border"}
     for k in out:
         out[k][todo] = res[k]
@@ -193,12 +251,19 @@ def _coarse_prior(ref, sec, ta, tr, prior, opts) -> np.ndarray:
     coarse_search-wide search, no oversampling, on images decimated by coarse_decimate."""
     f, d = opts.coarse_factor, opts.coarse_decimate
     def decimate(x):
-        p = np.abs(x.astype(np.complex64 if np.iscomplexobj(x) else np.float32))
-        if d == 1:
-            return p.astype(np.float32)
-        p = p * p
-        ha, hr = p.shape[0] // d, p.shape[1] // d
-        return np.sqrt(p[:ha * d, :hr * d].reshape(ha, d, hr, d).mean(axis=(1, 3))).astype(np.float32)
+        # d × d blocks of the amplitude, RMS-averaged; read in strips of whole blocks
+        ha, hr = x.shape[0] // d, x.shape[1] // d
+        out = np.empty((ha, hr) if d > 1 else tuple(x.shape), np.float32)
+        step = max(1, strip_rows(x.shape, 16, d) // d)
+        for b0 in range(0, out.shape[0], step):
+            b1 = min(b0 + step, out.shape[0])
+            p = np.abs(np.asarray(x[b0 * d:b1 * d, :]).astype(np.complex64 if np.iscomplexobj(x) else np.float32))
+            if d == 1:
+                out[b0:b1] = p
+                continue
+            p = p * p
+            out[b0:b1] = np.sqrt(p[:, :hr * d].reshape(b1 - b0, d, hr, d).mean(axis=(1, 3)))
+        return out
     cref, csec = decimate(ref), decimate(sec)
     csearch = [max(2, int(np.ceil(s / d))) for s in opts.coarse_search]
     cwin = (list(opts.coarse_window) if opts.coarse_window is not None

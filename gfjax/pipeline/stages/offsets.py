@@ -1,5 +1,9 @@
 """Stage ``offsets``: track every consecutive pair of every track, one file per pair.
 
+Images on disk (a stack folder) are read by windows (:func:`pair_images`): the tracker reads the
+row strips each window batch needs, so host memory follows ``execution.offsets_memory_budget_mb``
+and not the image size.
+
 Pairs already tracked (or already consumed by the geocode stage) are skipped, so a killed run
 resumes pair by pair. Each pair's offsets are compared with the scene's true radar offsets
 at the window centres (valid windows only) and the errors go to ``report.json``.
@@ -258,6 +262,15 @@ def pair_geometry(scene, track: str, k: int, shape: tuple[int, int], opts):
     return geometric_prior(scene, track, k, ta + (opts.window[0] - 1) / 2.0, tr + (opts.window[1] - 1) / 2.0)
 
 
+def pair_images(scene, track: str, k: int):
+    """The pair's two images: read from disk by windows where the scene can
+    (``BlockRadarScene.slc_blocks``: the tracker then reads only the rows each window batch
+    needs), else the whole arrays (``slc_pair``: the simulator computes them)."""
+    if hasattr(scene, "slc_blocks"):
+        return scene.slc_blocks(track, k)
+    return scene.slc_pair(track, k)
+
+
 def run_offsets(ctx) -> dict:
     from gfjax.offsets import track_offsets
     from gfjax.pipeline.interrupts import check as check_interrupt
@@ -277,7 +290,7 @@ def run_offsets(ctx) -> dict:
     for track, k in tqdm(todo, desc="offsets: pairs", unit="pair", mininterval=5,
                          disable=not ctx.workers.is_root):
         check_interrupt()  # a Ctrl-C lost in a callback stops here, between pairs
-        ref, sec = scene.slc_pair(track, k)
+        ref, sec = pair_images(scene, track, k)
         prior = (previous_pair_prior(scene, folder, track, k, opts.prior_depth,
                                      opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr)
                  if opts.pair_prior == "previous_pair" else None)
