@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from .kernels import ncc_surface, window_weights
+from .kernels import ncc_surface, segment_template, window_weights
 from .kernels_fast import coarse_search, fine_fit, smooth_decimate, tile_bandwidth
 from .kernels_twostage import two_stage_ncc
 from .oversample import amplitude_block, window_amplitude
@@ -64,18 +64,20 @@ def _axis_weights(n: int, weighting: str, sigma_fraction: float) -> np.ndarray:
 @lru_cache(maxsize=64)
 def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float, n_grid: int,
                    exclusion: float, scale: float, per_window: int = 0, deramp: bool = False,
-                   two_stage: tuple | None = None):
+                   two_stage: tuple | None = None, segmented: bool = False):
     """Jitted vmap of the one-window pipeline: cut → NCC → refine → SNR → covariance.
     ``per_window`` > 0: the blocks are complex and each cut window is deramped/oversampled by
     that factor on its own (sizes h… are then of the oversampled windows). ``two_stage`` =
     (weighting, weight_sigma, zoom ×2 px): ×2 amplitude, two-stage kernel
-    (:mod:`.kernels_twostage`)."""
+    (:mod:`.kernels_twostage`). ``segmented``: the program takes a block of segment labels
+    (same grid as the reference block) and each template keeps only its centre's segment
+    (:func:`.kernels.segment_template`)."""
     if two_stage is not None:
         weighting, sigma, zoom = two_stage
         ga, gr = _axis_weights(h, weighting, sigma), _axis_weights(w, weighting, sigma)
         ga1, gr1 = _axis_weights(h // 2, weighting, sigma), _axis_weights(w // 2, weighting, sigma)
 
-    def one(ref_block, sec_block, weights, rs, ss):
+    def one(ref_block, sec_block, weights, rs, ss, seg_block=None):
         if per_window:
             k = per_window
             r = window_amplitude(jax.lax.dynamic_slice(ref_block, (rs[0], rs[1]), (h // k, w // k)), k, deramp)
@@ -83,6 +85,9 @@ def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float
         else:
             r = jax.lax.dynamic_slice(ref_block, (rs[0], rs[1]), (h, w))
             s = jax.lax.dynamic_slice(sec_block, (ss[0], ss[1]), (H, W))
+        if segmented:
+            g = jnp.asarray(np.outer(ga, gr)) if two_stage is not None else weights
+            r = segment_template(r, jax.lax.dynamic_slice(seg_block, (rs[0], rs[1]), (h, w)), g)
         if two_stage is not None:
             res = two_stage_ncc(r, s, ga, gr, ga1, gr1, spacing, zoom, exclusion / scale)
             return res.lag, res.value, res.snr, res.cov, res.on_border
@@ -92,13 +97,13 @@ def _batch_program(h: int, w: int, H: int, W: int, uniform: bool, spacing: float
         snr = surface_snr(c.ncc, pk.integer_lag, pk.value, exclusion)
         cov = peak_covariance(c.ncc, pk.integer_lag, pk.value, snr, scale)
         return pk.lag, pk.value, snr, cov, pk.on_border
-    batched = jax.vmap(one, in_axes=(None, None, None, 0, 0))
+    batched = jax.vmap(one, in_axes=(None, None, None, 0, 0, None))
 
-    def program(ref_block, sec_block, weights, rs, ss):
+    def program(ref_block, sec_block, weights, rs, ss, seg_block=None):
         # rs, ss: (n_chunks, chunk, 2). A sequential map over small vmapped chunks keeps each
         # chunk's FFT intermediates in cache on CPU (≈3× faster than one huge vmap there);
         # on GPU n_chunks = 1.
-        return jax.lax.map(lambda x: batched(ref_block, sec_block, weights, x[0], x[1]), (rs, ss))
+        return jax.lax.map(lambda x: batched(ref_block, sec_block, weights, x[0], x[1], seg_block), (rs, ss))
     return jax.jit(program)
 
 
@@ -183,9 +188,12 @@ def batch_size_for(spec: PassSpec, n_devices: int) -> int:
 
 
 def run_pass(ref: ImageBlocks, sec: ImageBlocks, ref_tl: np.ndarray, sec_tl: np.ndarray,
-             spec: PassSpec) -> dict[str, np.ndarray]:
+             spec: PassSpec, segments: ImageBlocks | None = None) -> dict[str, np.ndarray]:
     """Track the windows whose reference windows start at ``ref_tl`` (N, 2) and search areas at
     ``sec_tl`` (N, 2) (original px, row-major order, all inside the images).
+    ``segments``: optional integer labels of the reference's pixels (same shape): each window
+    then correlates only the pixels of its centre pixel's segment (the accurate method,
+    image-scope oversampling).
 
     Returns lag-derived offsets (N, 2) px, peak, snr, cov (N, 3) px², on_border (N,)."""
     n = ref_tl.shape[0]
@@ -212,6 +220,8 @@ def run_pass(ref: ImageBlocks, sec: ImageBlocks, ref_tl: np.ndarray, sec_tl: np.
     spacing = os_ / spec.subpixel_factor
     n_grid = 2 * int(math.ceil(spec.zoom_halfwidth * spec.subpixel_factor)) + 1
     per_window = complex_input and spec.scope == "window" and not fast
+    if segments is not None and (fast or per_window):
+        raise ValueError("track_offsets: segments need the accurate method with oversample_scope='image'")
     if fast:
         program = _fast_program(h, w, H, W, spec.weighting, spec.weight_sigma, float(spec.snr_exclusion))
         weights = image_bandwidth(ref)
@@ -220,7 +230,7 @@ def run_pass(ref: ImageBlocks, sec: ImageBlocks, ref_tl: np.ndarray, sec_tl: np.
                                  float(spec.snr_exclusion * os_), float(os_),
                                  os_ if per_window else 0, spec.deramp != "none",
                                  (spec.weighting, spec.weight_sigma, spec.zoom_halfwidth * os_)
-                                 if spec.two_stage and os_ == 2 else None)
+                                 if spec.two_stage and os_ == 2 else None, segments is not None)
     if nd > 1:
         mesh = jax.make_mesh((nd,), ("windows",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
@@ -239,6 +249,9 @@ def run_pass(ref: ImageBlocks, sec: ImageBlocks, ref_tl: np.ndarray, sec_tl: np.
             c0 = int(tl[:, 1].min()) - HALO
             shape = (_bucket(int(tl[:, 0].max()) + size[0] + HALO - r0, _ROW_BUCKET),
                      _bucket(int(tl[:, 1].max()) + size[1] + HALO - c0, _COL_BUCKET))
+            if segments is not None and not blocks:   # labels on the reference block's grid
+                lab = _crop(segments, r0, c0, shape).astype(np.float32)
+                seg_blk = jnp.asarray(np.repeat(np.repeat(lab, os_, axis=0), os_, axis=1))
             crop = jnp.asarray(_crop(ref if len(blocks) == 0 else sec, r0, c0, shape))
             if per_window:
                 blocks.append(crop)
@@ -253,7 +266,9 @@ def run_pass(ref: ImageBlocks, sec: ImageBlocks, ref_tl: np.ndarray, sec_tl: np.
         if nd > 1:
             rs, ss = jax.device_put(rs, split), jax.device_put(ss, split)
             ref_blk, sec_blk, wts = (jax.device_put(x, whole) for x in (ref_blk, sec_blk, wts))
-        pending.append((idx, program(ref_blk, sec_blk, wts, rs, ss)))
+            if segments is not None:
+                seg_blk = jax.device_put(seg_blk, whole)
+        pending.append((idx, program(ref_blk, sec_blk, wts, rs, ss, *([seg_blk] if segments is not None else []))))
         if len(pending) > 2:            # ≤ 2 batches in flight: memory stays bounded
             _collect(out, *pending.pop(0), sec_tl, ref_tl, os_)
     for item in pending:

@@ -180,6 +180,12 @@ class TrackingOptions:
     """(Pipeline) track only the windows within this distance (m) of the glacier (the scene's
     ice mask, or a user mask), as autoRIFT tracks inside its masks; None = every window.
     Windows left out are NaN with reason 6 (no prior)."""
+    segment_by_mask: bool = False
+    """(Pipeline) each window correlates only the pixels on its centre's side of the glacier
+    outline (the scene's ice mask in the pair's radar geometry; ``track_offsets(segments=…)``):
+    a window at the margin measures the ice at its centre, not the coherent rock beside it,
+    which otherwise pulls decorrelated fast ice to a zero offset. Needs the accurate method
+    with image-scope oversampling."""
     memory_budget_mb: float = 1024.0
     """Device memory (MB) the batched correlation may use; sets the window batch size."""
     batch_size: Optional[int] = None
@@ -249,6 +255,8 @@ class TrackingOptions:
             raise ValueError(f"TrackingOptions.coarse_factor must be ≥ 1, got {self.coarse_factor!r}")
         if self.mask_buffer_m is not None and not self.mask_buffer_m >= 0:
             raise ValueError(f"TrackingOptions.mask_buffer_m must be None or >= 0 m, got {self.mask_buffer_m!r}")
+        if self.segment_by_mask and (self.method == "fast" or self.oversample_scope == "window"):
+            raise ValueError("TrackingOptions.segment_by_mask needs method='accurate' and oversample_scope='image'")
         if self.prior_depth < 1:
             raise ValueError(f"TrackingOptions.prior_depth must be ≥ 1, got {self.prior_depth!r}")
         if self.prior_min_snr is not None and self.prior_min_snr < 0:

@@ -160,8 +160,9 @@ def _pass_spec(opts: TrackingOptions, search, oversample) -> PassSpec:
                     opts.batch_size, opts.shard, opts.two_stage, opts.method)
 
 
-def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, np.ndarray]:
-    """One pass on the grid of window top-lefts ``ta`` × ``tr`` with priors (2, na, nr) px."""
+def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample, segments=None) -> dict[str, np.ndarray]:
+    """One pass on the grid of window top-lefts ``ta`` × ``tr`` with priors (2, na, nr) px
+    (``segments``: reference pixel labels, see :func:`track_offsets`)."""
     na, nr = ta.size, tr.size
     reason = np.zeros((na, nr), np.int8)
     ref_tl = np.stack(np.meshgrid(ta, tr, indexing="ij"), -1).reshape(-1, 2)
@@ -180,7 +181,8 @@ def _track_grid(ref, sec, ta, tr, prior, search, opts, oversample) -> dict[str, 
     nd_sec = _nodata_counts(sec, sec_tl[todo], tuple(size)) > limit * np.prod(size)
     flat[todo[nd_ref | nd_sec]] = q.NODATA
     todo = np.flatnonzero(flat == q.OK)
-    res = run_pass(_Finite(ref), _Finite(sec), ref_tl[todo], sec_tl[todo], _pass_spec(opts, search, oversample))
+    res = run_pass(_Finite(ref), _Finite(sec), ref_tl[todo], sec_tl[todo], _pass_spec(opts, search, oversample),
+                   segments)
     out = {k: np.full((na * nr,) + v.shape[1:], np.nan, np.float32) for k, v in res.items() if k != "on_border"}
     for k in out:
         out[k][todo] = res[k]
@@ -200,7 +202,7 @@ def _threshold(out: dict, opts: TrackingOptions, min_snr: float) -> None:
     reason[low] = q.LOW_QUALITY
 
 
-def _retry(ref, sec, ta, tr, prior, out: dict, opts: TrackingOptions) -> None:
+def _retry(ref, sec, ta, tr, prior, out: dict, opts: TrackingOptions, segments=None) -> None:
     """Second chances (``retry_search``, then ``retry_window_scales``) for rejected windows;
     replaces their entries in ``out`` where a retry passes ``retry_min_snr``."""
     min_snr = opts.min_snr * 1.5 if opts.retry_min_snr is None else opts.retry_min_snr
@@ -218,7 +220,7 @@ def _retry(ref, sec, ta, tr, prior, out: dict, opts: TrackingOptions) -> None:
         # same window centres: top-lefts move by half the growth
         ta2, tr2 = ta - (wa * (scale - 1)) // 2, tr - (wr * (scale - 1)) // 2
         res = _track_grid(ref, sec, ta2, tr2, np.where(redo[None], prior, np.nan), search, grown,
-                          opts.oversample)
+                          opts.oversample, segments)
         _threshold(res, opts, min_snr)
         take = redo & (res["reason"] == q.OK)
         for key in ("offset", "snr", "peak", "cov"):
@@ -303,7 +305,7 @@ def _coarse_prior(ref, sec, ta, tr, prior, opts) -> np.ndarray:
 
 def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = None,
                   prior_azimuth=None, prior_range=None, prior: Optional[xr.Dataset] = None,
-                  **overrides) -> xr.Dataset:
+                  segments=None, **overrides) -> xr.Dataset:
     """Offsets (secondary − reference position, px of the original images) on a grid of windows.
 
     ``reference``, ``secondary``: 2-D (azimuth, range) arrays of equal shape, both complex SLC
@@ -315,6 +317,10 @@ def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = 
     centred on the rounded prior; NaN priors reject the window (reason 6). With
     ``coarse_factor > 1`` a coarse pass (sparse grid, wide ``coarse_search``, optionally on
     decimated images) gives the priors (around ``prior`` when given).
+    ``segments``: optional integer labels of the reference's pixels (same shape as the images,
+    e.g. 1 on the glacier, 0 elsewhere): each window then correlates only the pixels of its
+    centre pixel's segment (:func:`gfjax.offsets.kernels.segment_template`), so a window at a
+    glacier margin measures the ice at its centre rather than the stable ground beside it.
 
     Returns an ``xarray.Dataset`` on coords ``azimuth``, ``range`` (window centres, px):
     ``azimuth_offset``, ``range_offset`` (px, NaN where rejected), ``snr``, ``peak``,
@@ -331,10 +337,13 @@ def track_offsets(reference, secondary, *, options: Optional[TrackingOptions] = 
         prior_px = _coarse_prior(ref, sec, ta, tr, prior_px, opts)
     if prior_px is None:
         prior_px = np.zeros((2, ta.size, tr.size))
-    out = _track_grid(ref, sec, ta, tr, prior_px, opts.search, opts, opts.oversample)
+    if segments is not None and tuple(np.shape(segments)) != tuple(ref.shape):
+        raise ValueError(f"track_offsets: segments have shape {tuple(np.shape(segments))}, expected the "
+                         f"images' {tuple(ref.shape)}")
+    out = _track_grid(ref, sec, ta, tr, prior_px, opts.search, opts, opts.oversample, segments)
     _threshold(out, opts, opts.min_snr)
     if opts.retry_search is not None or opts.retry_window_scales:
-        _retry(ref, sec, ta, tr, prior_px, out, opts)
+        _retry(ref, sec, ta, tr, prior_px, out, opts, segments)
     _apply_filters(out, opts)
     dims = ("azimuth", "range")
     data = {

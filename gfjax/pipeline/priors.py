@@ -63,3 +63,31 @@ def prior_from_history(previous: list, scales: list, min_snr: float) -> tuple[np
     if az_f is None or rg_f is None:
         return None
     return az_f, rg_f
+
+
+def radar_segments(mask, lut_azimuth_px, lut_range_px, shape: tuple[int, int], step: int = 4) -> np.ndarray:
+    """Labels (int8, 1 inside ``mask``, 0 outside) of the radar pixels of an image of ``shape``:
+    each pixel takes the label of the map cell whose radar position (the map → radar LUT) is
+    nearest, distances measured in map cells (both sets of points taken back to map-cell
+    coordinates by the inverse of the affine fit of the LUT, so a sheared or flipped geometry
+    measures distances as on the map), computed on every ``step``-th pixel and repeated.
+    Pixels farther than two map cells from any LUT position are 0."""
+    from scipy.spatial import cKDTree
+
+    az, rg = np.asarray(lut_azimuth_px, float), np.asarray(lut_range_px, float)
+    ok = np.isfinite(az) & np.isfinite(rg)
+    out = np.zeros(shape, np.int8)
+    if ok.sum() < 3:
+        return out
+    rows, cols = np.nonzero(ok)
+    design = np.column_stack([rows, cols, np.ones(rows.size)])
+    fit, *_ = np.linalg.lstsq(design, np.column_stack([az[ok], rg[ok]]), rcond=None)   # (3, 2)
+    lin, shift = fit[:2].T, fit[2]                                                      # radar = lin @ cell + shift
+    inv = np.linalg.inv(lin)
+    tree = cKDTree((np.column_stack([az[ok], rg[ok]]) - shift) @ inv.T)
+    ia, ir = np.arange(0, shape[0], step), np.arange(0, shape[1], step)
+    A, R = np.meshgrid(ia + (step - 1) / 2.0, ir + (step - 1) / 2.0, indexing="ij")
+    dist, idx = tree.query((np.column_stack([A.ravel(), R.ravel()]) - shift) @ inv.T)
+    lab = np.where(dist <= 2.0, np.asarray(mask)[ok][idx], False).reshape(A.shape).astype(np.int8)
+    full = np.repeat(np.repeat(lab, step, axis=0), step, axis=1)
+    return np.ascontiguousarray(full[:shape[0], :shape[1]])

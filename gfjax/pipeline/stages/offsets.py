@@ -89,6 +89,21 @@ def tracking_mask(scene, track: str, shape: tuple[int, int], opts, lut=None) -> 
     return window_mask(scene.ice_mask, lut[0], lut[1], ta + (wa - 1) / 2.0, tr + (wr - 1) / 2.0, cells)
 
 
+def pair_segments(scene, track: str, k: int, shape: tuple[int, int], cache: dict) -> np.ndarray:
+    """Glacier (1) / elsewhere (0) labels of the reference's radar pixels of pair ``k``
+    (``offsets.segment_by_mask``): the scene's ice mask through the map → radar lookup table of
+    the track (Sentinel-1: of the pair's reference), cached in ``cache``."""
+    from gfjax.pipeline.priors import radar_segments
+    from gfjax.pipeline.stages.offsets_geometry import reference_lookup
+
+    own = reference_lookup(scene, track, k)
+    key = ("segments", track) if own is None else ("segments", track, k)
+    if key not in cache:
+        lut = scene.tracks[track].map_to_radar() if own is None else own
+        cache[key] = radar_segments(scene.ice_mask, lut[0], lut[1], shape)
+    return cache[key]
+
+
 def offset_errors(ds, truth_az: np.ndarray, truth_rg: np.ndarray) -> dict:
     """RMSE and bias (px) of valid offsets against the truth, and the valid fraction."""
     az, rg = ds["azimuth_offset"].values, ds["range_offset"].values
@@ -303,9 +318,11 @@ def run_offsets(ctx) -> dict:
                 masks[key] = tracking_mask(scene, track, ref.shape, opts, own)
             base = prior if prior is not None else (np.zeros(masks[key].shape), np.zeros(masks[key].shape))
             prior = tuple(np.where(masks[key], b, np.nan) for b in base)
+        extra = {} if prior is None else {"prior_azimuth": prior[0], "prior_range": prior[1]}
+        if opts.segment_by_mask:
+            extra["segments"] = pair_segments(scene, track, k, tuple(ref.shape), masks)
         t0 = time.perf_counter()
-        ds, opts = track_pair(track_offsets, ref, sec, opts, f"{track}/{k}",
-                              **({} if prior is None else {"prior_azimuth": prior[0], "prior_range": prior[1]}))
+        ds, opts = track_pair(track_offsets, ref, sec, opts, f"{track}/{k}", **extra)
         t_track += time.perf_counter() - t0
         del ref, sec
         ds = motion_only(ds, geometry)
