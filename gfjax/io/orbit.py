@@ -29,8 +29,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["OrbitChoice", "OrbitError", "StateVectors", "choose_orbit", "find_orbit_file", "orbit_file_info",
-           "read_eof"]
+__all__ = ["OrbitChoice", "OrbitError", "StateVectors", "choose_orbit", "eof_name", "find_orbit_file",
+           "orbit_file_info", "read_eof", "write_eof"]
 
 log = logging.getLogger(__name__)
 
@@ -192,3 +192,58 @@ def choose_orbit(annotation: StateVectors, mission: str, start: np.datetime64, s
                "using the annotation's state vectors")
     log.warning(warning)
     return OrbitChoice(annotation, "annotation", annotation.path, True, warning)
+
+
+def eof_name(mission: str, kind: str, created: Any, start: Any, stop: Any) -> str:
+    """ESA's orbit file name ``S1A_OPER_AUX_POEORB_OPOD_<created>_V<start>_<stop>.EOF``."""
+    def stamp(t: Any) -> str:
+        return str(np.asarray(t, "datetime64[s]")).replace("-", "").replace(":", "")
+    return f"{mission.upper()}_OPER_AUX_{kind.upper()}_OPOD_{stamp(created)}_V{stamp(start)}_{stamp(stop)}.EOF"
+
+
+def write_eof(folder: str | PathLike[str], vectors: StateVectors, mission: str, kind: str = "POEORB",
+              created: Any = None) -> Path:
+    """Write ``vectors`` as an orbit file (Earth Explorer XML that :func:`read_eof` reads) named as ESA does;
+    its validity is the vectors' span."""
+    from xml.sax.saxutils import escape
+
+    if kind.upper() not in _KIND_RANK:
+        raise OrbitError(f"write_eof: kind must be one of {sorted(_KIND_RANK)}, got {kind!r}")
+    start, stop = vectors.time[0], vectors.time[-1]
+    created = stop if created is None else created
+    name = eof_name(mission, kind, created, start, stop)
+    rows = []
+    for t, p, v in zip(vectors.time, vectors.position, vectors.velocity):
+        utc = str(np.asarray(t, "datetime64[us]"))
+        rows.append(f"      <OSV>\n        <UTC>UTC={utc}</UTC>\n"
+                    + "".join(f"        <{tag} unit=\"{u}\">{val:.6f}</{tag}>\n"
+                              for tag, u, val in zip(("X", "Y", "Z", "VX", "VY", "VZ"), ("m",) * 3 + ("m/s",) * 3,
+                                                     (*p, *v)))
+                    + "        <Quality>NOMINAL</Quality>\n      </OSV>")
+    text = f"""<?xml version="1.0" ?>
+<Earth_Explorer_File>
+  <Earth_Explorer_Header>
+    <Fixed_Header>
+      <File_Name>{escape(name[:-4])}</File_Name>
+      <Mission>Sentinel-1{mission.upper()[-1]}</Mission>
+      <File_Type>AUX_{kind.upper()}</File_Type>
+      <Validity_Period>
+        <Validity_Start>UTC={np.asarray(start, "datetime64[s]")}</Validity_Start>
+        <Validity_Stop>UTC={np.asarray(stop, "datetime64[s]")}</Validity_Stop>
+      </Validity_Period>
+    </Fixed_Header>
+    <Variable_Header>
+      <Ref_Frame>EARTH_FIXED</Ref_Frame>
+      <Time_Reference>UTC</Time_Reference>
+    </Variable_Header>
+  </Earth_Explorer_Header>
+  <Data_Block type="xml">
+    <List_of_OSVs count="{len(rows)}">
+{chr(10).join(rows)}
+    </List_of_OSVs>
+  </Data_Block>
+</Earth_Explorer_File>
+"""
+    path = Path(folder) / name
+    path.write_text(text, encoding="utf-8")
+    return path
