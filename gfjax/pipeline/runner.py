@@ -17,6 +17,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from gfjax.config.schema import to_settings
+from gfjax.memory import fix_mmap_threshold, release_heap
 from gfjax.pipeline.context import RunContext
 from gfjax.pipeline.data import preflight, stages_not_needed
 from gfjax.pipeline.parallel import Workers
@@ -64,6 +65,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
         registry = REGISTRY
 
     workdir = Path(workdir)
+    fix_mmap_threshold()  # large buffers by mmap: host memory freed by a batch, pair or stage is given back
     settings = to_settings(cfg)
     parallel = getattr(settings, "parallel", None)
     workers = Workers(mode=getattr(getattr(parallel, "mode", None), "value", "auto"))
@@ -150,6 +152,7 @@ def run_pipeline(cfg: DictConfig, workdir: str | Path, registry: Registry | None
                 log.info("stage %s: running — %s", stage.name, stage.description)
                 t0 = time.perf_counter()
                 ctx.stage = stage.name
+                release_heap()  # what earlier stages freed goes back to the system first
                 reset_peak_rss()  # the stage's own memory peak (Linux), beside the run's
                 metrics = _run_stage(stage, ctx, workers)
                 wall = time.perf_counter() - t0
