@@ -26,7 +26,7 @@ does (``(signal + a·noise)/sqrt(1 + a²)`` with ``a² = (1 − γ)/γ``, γ the
 noise field per acquisition, white thermal noise of power ``spec.noise``), then re-ramped with
 the TOPS azimuth phase its annotation describes (:func:`gfjax.offsets.deramp.ramp_phase`),
 scaled to ~100 DN and rounded to CInt16. Cells and pixels are mapped through nodes every
-``NODE_STEP`` px (linear interpolation between the map cells' radar positions).
+``NODE_STEP`` px (bilinear between the map cells' radar positions, inverted by Newton).
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.interpolate import LinearNDInterpolator
 from scipy.ndimage import map_coordinates, spline_filter
 
 from gfjax.io.orbit import StateVectors, write_eof
@@ -120,6 +119,43 @@ def _coherence(scene: Any, t0: float, t1: float) -> np.ndarray:
     return _coherence_map(scene, scene.displacement(t0, t1), (t1 - t0) * 365.25)
 
 
+class _Inverse:
+    """Radar (line, sample) → values carried by the map cells: the map position whose bilinearly interpolated
+    line and sample are the given ones (Newton from an affine guess), the values bilinear there; NaN off the grid."""
+
+    def __init__(self, line: np.ndarray, sample: np.ndarray, values: np.ndarray) -> None:
+        self.fields = np.stack([line, sample]).astype(np.float64)
+        self.values = np.asarray(values, np.float64)
+        r, c = np.meshgrid(np.arange(line.shape[0]), np.arange(line.shape[1]), indexing="ij")
+        a = np.column_stack([line.ravel(), sample.ravel(), np.ones(line.size)])
+        self.affine = np.linalg.lstsq(a, np.column_stack([r.ravel(), c.ravel()]), rcond=None)[0]
+
+    def _at(self, f: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return map_coordinates(f, [r, c], order=1, mode="nearest")
+
+    def __call__(self, line: np.ndarray, sample: np.ndarray) -> np.ndarray:
+        shape = np.shape(line)
+        lv, sv = np.ravel(line).astype(np.float64), np.ravel(sample).astype(np.float64)
+        rc = np.column_stack([lv, sv, np.ones(lv.size)]) @ self.affine
+        r, c = rc[:, 0], rc[:, 1]
+        ny, nx = self.fields.shape[1:]
+        for _ in range(8):
+            f = [self._at(k, r, c) for k in self.fields]
+            h = 0.25
+            dr = [(self._at(k, r + h, c) - self._at(k, r - h, c)) / (2 * h) for k in self.fields]
+            dc = [(self._at(k, r, c + h) - self._at(k, r, c - h)) / (2 * h) for k in self.fields]
+            e0, e1 = f[0] - lv, f[1] - sv
+            det = dr[0] * dc[1] - dc[0] * dr[1]
+            det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+            r = np.clip(r - (dc[1] * e0 - dc[0] * e1) / det, -2.0, ny + 1.0)
+            c = np.clip(c - (dr[0] * e1 - dr[1] * e0) / det, -2.0, nx + 1.0)
+        f = [self._at(k, r, c) for k in self.fields]
+        ok = (r >= 0) & (r <= ny - 1) & (c >= 0) & (c <= nx - 1) & (np.abs(f[0] - lv) < 0.01) & (np.abs(f[1] - sv) < 0.01)
+        out = np.stack([self._at(v, r, c) for v in self.values])
+        out[:, ~ok] = np.nan
+        return out.reshape((len(self.values), *shape))
+
+
 def _render(scene: Any, trk: Any, sw: Any, vectors: StateVectors, ground: _Ground, gamma: np.ndarray,
             scat: _Scatterers | None, seed: list[int]) -> tuple[list[tuple[int, int, np.ndarray]], _Scatterers]:
     """Measurement blocks (swath line, sample, complex DN) of one acquisition over the scene, and the track's
@@ -142,8 +178,7 @@ def _render(scene: Any, trk: Any, sw: Any, vectors: StateVectors, ground: _Groun
         scat = _Scatterers.fit(line, sample, x, y, ground.z, [*seed[:2], 4242])
     qa, qr = scat.coords(ground.x0, ground.y0, _sample(grid, scene.dem, ground.x0, ground.y0))
     amp = np.sqrt(_sample(grid, backscatter_map(scene, trk), ground.x0, ground.y0))
-    interp = LinearNDInterpolator(np.column_stack([line.ravel(), sample.ravel()]),
-                                  np.column_stack([qa.ravel(), qr.ravel(), amp.ravel(), gamma.ravel()]))
+    inverse = _Inverse(line, sample, np.stack([qa, qr, amp, gamma]))
     rng = np.random.default_rng(seed)
     noise_coef = _spline_speckle(rng, scat.shape)
     sigma = float(np.sqrt(scene.spec.noise / 2.0))
@@ -161,7 +196,7 @@ def _render(scene: Any, trk: Any, sw: Any, vectors: StateVectors, ground: _Groun
         na, nr = (l1 - l0 - 1) // NODE_STEP[0] + 2, (s1 - s0 - 1) // NODE_STEP[1] + 2
         nl, nsmp = np.meshgrid(start + l0 + NODE_STEP[0] * np.arange(na), s0 + NODE_STEP[1] * np.arange(nr),
                                indexing="ij")
-        nodes = interp(nl.ravel(), nsmp.ravel()).reshape(na, nr, 4)
+        nodes = np.moveaxis(inverse(nl, nsmp), 0, -1)
         if not np.isfinite(nodes[..., 0]).any():
             continue
         ia, ir = np.meshgrid(np.arange(l1 - l0) / NODE_STEP[0], np.arange(s1 - s0) / NODE_STEP[1], indexing="ij")
@@ -283,3 +318,46 @@ def write_safe_scene(scene: Any, folder: str | PathLike[str], tracks: list[str] 
             zips.append(path)
         out["products"][name] = zips
     return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m gfjax.sim.safe_scene OUT [key=value …]``: write the scene (SceneSpec fields as overrides,
+    e.g. ``pixel_scale=4 grid_spacing_m=200 start=2017-06-01 end=2017-09-30``) as SAFE zips, POEORB files,
+    ``dem.tif``, and the reference velocity products of the years it covers (``reference_velocity_<year>.nc``)
+    into OUT, and print the ``+experiment=sentinel1`` command that runs the chain on them."""
+    import argparse
+    import dataclasses
+
+    from gfjax.core.scene_spec import SceneSpec
+    from gfjax.sim.reference import write_reference_product
+    from gfjax.sim.scene import build_scene
+
+    parser = argparse.ArgumentParser(prog="python -m gfjax.sim.safe_scene", description=main.__doc__)
+    parser.add_argument("out")
+    parser.add_argument("overrides", nargs="*", help="SceneSpec field=value")
+    args = parser.parse_args(argv)
+    fields = {f.name: f for f in dataclasses.fields(SceneSpec)}
+    kw: dict[str, Any] = {}
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        if not sep or key not in fields:
+            parser.error(f"{item!r}: expected field=value with a SceneSpec field ({', '.join(fields)})")
+        default = getattr(SceneSpec(), key)
+        kw[key] = ([v for v in value.strip("[]").split(",") if v] if isinstance(default, list)
+                   else type(default)(value))
+    if "bbox" in kw:
+        kw["bbox"] = [float(v) for v in kw["bbox"]]
+    scene = build_scene(SceneSpec(**kw))
+    out = Path(args.out)
+    written = write_safe_scene(scene, out)
+    years = sorted({int(str(t)[:4]) for trk in scene.tracks.values() for t in trk.times})
+    refs = [f"{y}={p}" for y in years for p in write_reference_product(scene, y, out / f"reference_velocity_{y}.nc")]
+    aoi = Path(__file__).resolve().parents[1] / "data" / "muldrow_outline.geojson"
+    print(f"{sum(len(v) for v in written['products'].values())} products in {out}; run:\n"
+          f"python -m gfjax.run +experiment=sentinel1 data.path={out} data.aoi={aoi} data.dem={written['dem']} "
+          f"data.dem_datum=ellipsoid \"data.reference=[{','.join(repr(r) for r in refs)}]\" "
+          f"geometry.grid_spacing_m={scene.spec.grid_spacing_m}")
+
+
+if __name__ == "__main__":
+    main()
