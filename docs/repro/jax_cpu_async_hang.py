@@ -64,8 +64,12 @@ def main(argv=None) -> int:
             print(f"repeat {i}: {args.case} in {time.time() - t0:.1f} s", flush=True)
         return 0
 
-    from gfjax.msbas import invert_maps
+    from gfjax.msbas import api, invert_maps
     from gfjax.msbas.synthetic import two_track_network
+
+    # without this the CPU block cap of api.map_pixels cuts the block to 128 (earlier 256) pixels:
+    # it did in the "1,187-pixel" runs quoted above, which therefore never ran one big block
+    api.CPU_MAX_BLOCK_PER_DEVICE = max(api.CPU_MAX_BLOCK_PER_DEVICE, args.block)
 
     net = two_track_network(46, azimuth=True)              # ~90 intervals over both tracks
     rng = np.random.default_rng(0)

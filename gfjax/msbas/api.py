@@ -8,10 +8,14 @@ the rank needs a 1e-10 relative threshold on AᵀA); inputs and products are flo
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import pickle
 import time
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -115,17 +119,19 @@ def pixel_mesh() -> jax.sharding.Mesh:
     return jax.make_mesh((len(devices),), ("pixels",), axis_types=(jax.sharding.AxisType.Auto,))
 
 
-# jax 0.10.2's XLA CPU runtime hung for good (BlockUntilReady never notified) on these float64
-# scan kernels once a block reached about a thousand pixels (reproduced on the 2-core machine with
-# 90 intervals in 4D: blocks of 1187 hung, blocks of 231 ran in 21 s); CPU blocks are capped.
-# 128 rather than 256: the scans' working set of a block then stays in the CPU caches (measured on
-# the 2-core machine, 3D / 57 intervals: 340 µs CPU per pixel in blocks of 32–128, 450–545 in
-# blocks of 256–512; 2D: 155 vs 185).
+# CPU blocks are capped for speed, not (any more) for a hang. jax 0.10.2's CPU runtime once hung
+# on blocks of ~1,000 pixels with asynchronous dispatch; with the synchronous dispatch that
+# ``import gfjax`` sets, docs/repro/jax_cpu_async_hang.py --dispatch sync ran one-block 4D
+# inversions (89 intervals) of 1,187 pixels 6 times and of 2,400 pixels 5 times without a hang
+# (2-core machine, load 5-7, 2026-12-07). Per pixel, small blocks are faster: the scans' working
+# set then stays in the CPU caches (3D, 57 intervals, same machine: 305 µs per pixel in blocks
+# of 128, 637 in blocks of 512, 862 in blocks of 2,048; 2D: 155 in 128 vs 185 in 256-512).
 CPU_MAX_BLOCK_PER_DEVICE = 128
 
 
 def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 1024.0,
-               block: int | None = None, timings: list | None = None, compact: bool = True) -> dict:
+               block: int | None = None, timings: list | None = None, compact: bool = True,
+               executable_cache: tuple[str | os.PathLike, str] | None = None) -> dict:
     """Apply ``pixel_fn(disp, weight, proj, grad, extra)`` to all pixels, block by block.
 
     ``extra`` is replicated (e.g. λ or a vector of λ). ``block`` overrides the block size from
@@ -137,6 +143,14 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
     The function is compiled afresh on each call, inside one ``jax.enable_x64`` context: with
     jax 0.10.2 on CPU, calling a function jitted in an earlier ``enable_x64`` context from a new
     one deadlocked (reproduced; hence no cross-call cache).
+
+    ``executable_cache`` = (folder, key): keep the compiled block kernel in ``folder`` as a
+    serialized XLA executable named by ``key`` (which must identify ``pixel_fn`` and ``extra``'s
+    shape, see :func:`kernel_key`) plus the block shape, device kind and jax version; a later
+    process with the same key loads it instead of tracing, lowering and compiling (about 0.7 s
+    of CPU saved per process even when JAX's persistent compilation cache would serve the
+    compilation). Only for a folder you trust: loading unpickles the file (as JAX's own
+    persistent cache, it holds executables).
     """
     # Pixels without any valid map (off the glacier, outside the tracked area) all give the same
     # no-data answer: solve them once (one representative) instead of once each.
@@ -146,7 +160,7 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
         sub = Prepared(prep.net, prep.st, prep.disp[keep], prep.weight[keep], prep.proj[keep],
                        prep.grad[keep], prep.shape, prep.n_nonfinite)
         part = map_pixels(sub, pixel_fn, extra, memory_budget_mb=memory_budget_mb, block=block,
-                          timings=timings, compact=False)
+                          timings=timings, compact=False, executable_cache=executable_cache)
         empty = np.flatnonzero(~has)
         log.info("msbas: %d of %d pixels have no data (solved once)", empty.size, has.size)
 
@@ -173,6 +187,7 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
                      in_shardings=(sharded,) * 4 + (replicated,), out_shardings=sharded)
         sharding = NamedSharding(mesh, spec)
         extra_dev = jnp.asarray(extra, jnp.float64)
+        run_fn, run_blk = fn, None
         chunks, start = [], 0
         from tqdm.auto import tqdm
 
@@ -188,8 +203,10 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
                     part = np.concatenate([part, np.zeros((blk - (stop - start),) + part.shape[1:])])
                 args.append(jax.device_put(np.ascontiguousarray(part, np.float64), sharding))
             t0 = time.perf_counter()
+            if executable_cache is not None and run_blk != blk:
+                run_fn, run_blk = _cached_executable(fn, args, extra_dev, *executable_cache), blk
             try:
-                chunks.append(_run_block(fn, args, extra_dev, stop - start))
+                chunks.append(_run_block(run_fn, args, extra_dev, stop - start))
             except Exception as err:
                 if not is_out_of_memory(err):
                     raise
@@ -205,6 +222,70 @@ def map_pixels(prep: Prepared, pixel_fn, extra, *, memory_budget_mb: float = 102
     bar.close()
     log.info("msbas: %d pixels in %d blocks of %d on %d devices", n_pix, len(chunks), blk, ndev)
     return jax.tree.map(lambda *a: np.concatenate(a), *chunks)
+
+
+KERNEL_SOURCES = ("api.py", "pixel.py", "solver.py", "banded.py", "rank.py", "rates.py")
+
+
+def kernel_key(prep: Prepared, **params) -> str:
+    """Identity of the pixel kernel of ``prep`` for :func:`map_pixels`' executable cache: the
+    kernel's source files, the network's constants (time matrix, bands, epochs, sets), the
+    structure's flags and ``params`` (rcond, ridge, … as given to the kernel)."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in KERNEL_SOURCES:
+        h.update((here / name).read_bytes())
+    st = prep.st
+    for a in (st.gram_coef, st.time, st.reg_band, prep.net.epochs):
+        a = np.ascontiguousarray(a, np.float64)
+        h.update(repr(a.shape).encode() + a.tobytes())
+    h.update(repr((st.set_slices, st.dim, st.order, st.slope_constraint, st.component_scale,
+                   st.damping, sorted(params.items()))).encode())
+    return h.hexdigest()
+
+
+def _cached_executable(fn, args, extra, folder, key: str):
+    """``fn`` compiled for ``args``/``extra``, from (or saved to) ``folder`` (see map_pixels)."""
+    import jaxlib
+    from jax.experimental import serialize_executable as se
+
+    dev = jax.devices()[0]
+    sig = repr((key, [(a.shape, str(a.dtype)) for a in args], extra.shape, str(extra.dtype),
+                jax.__version__, jaxlib.__version__, dev.platform, dev.device_kind,
+                len(jax.devices())))
+    path = Path(folder) / f"msbas_{hashlib.sha256(sig.encode()).hexdigest()[:32]}.xla"
+    if path.is_file():
+        try:
+            blob, in_tree, out_tree = pickle.loads(path.read_bytes())
+            return se.deserialize_and_load(blob, in_tree, out_tree)
+        except Exception as err:                     # damaged or foreign file: compile again
+            log.warning("msbas: cannot load the cached kernel %s (%s); removed, compiling it",
+                        path, first_line(err))
+            path.unlink(missing_ok=True)
+    # an executable that JAX's persistent cache served serializes without its code (jaxlib
+    # 0.10.2 on CPU: loading it fails with "Function … not found"): keep only fresh compilations
+    hits: list[str] = []
+
+    def listener(event: str, **_) -> None:
+        if event == "/jax/compilation_cache/cache_hits":
+            hits.append(event)
+    jax.monitoring.register_event_listener(listener)
+    try:
+        compiled = fn.lower(*args, extra).compile()
+    finally:
+        jax.monitoring.unregister_event_listener(listener)
+    if hits:
+        log.info("msbas: kernel served by JAX's persistent cache; not saved to %s", folder)
+        return compiled
+    try:
+        blob, in_tree, out_tree = se.serialize(compiled)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps((blob, in_tree, out_tree)))
+        os.replace(tmp, path)
+    except Exception as err:                         # a cache that cannot be written is no error
+        log.warning("msbas: cannot save the compiled kernel to %s (%s)", path, first_line(err))
+    return compiled
 
 
 class MsbasMemoryError(MemoryError):
@@ -274,19 +355,22 @@ def invert_products(displacement_maps, set_index, t_master, t_slave, set_vectors
                     ridge: float = 1e-12, memory_budget_mb: float = 1024.0, block: int | None = None,
                     names=None, common_window: bool | None = None, window=None,
                     slope_constraint: bool = False, cond_iters: int = 12, component_scale=None,
-                    damping=None) -> tuple[dict, dict]:
+                    damping=None, executable_cache: str | os.PathLike | None = None
+                    ) -> tuple[dict, dict]:
     """:func:`invert_maps` as NumPy arrays, no xarray Dataset (``python -m gfjax.msbas`` writes
     GeoTIFFs from them): (variables, attrs), the variables as {name: (dims, float32/int32 array,
     attrs)} with the coordinates ``time``, ``interval_start``, ``interval_end`` as (dims, array,
-    {})."""
+    {}). ``executable_cache``: a folder for the compiled kernel (see :func:`map_pixels`)."""
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=lam, names=names, common_window=common_window,
                    window=window, slope_constraint=slope_constraint, component_scale=component_scale,
                    damping=damping)
     fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond, ridge=ridge,
                  cond_iters=cond_iters)
+    cache = None if executable_cache is None else (
+        executable_cache, kernel_key(prep, rcond=rcond, ridge=ridge, cond_iters=cond_iters))
     out = map_pixels(prep, lambda d, w, p, g, l: fn(d, w, p, g, l), lam,
-                     memory_budget_mb=memory_budget_mb, block=block)
+                     memory_budget_mb=memory_budget_mb, block=block, executable_cache=cache)
     return product_arrays(prep, out, dict(dim=dim, order=order, lam=lam, rcond=rcond))
 
 

@@ -42,10 +42,11 @@ REDUCE = {1: None, 2: [1, 2], 3: [0, 1, 2], 4: [0, 1, 2, 2]}
 
 
 def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=None,
-        cond_iters: int = 24) -> list[str]:
+        cond_iters: int = 24, executable_cache=None) -> list[str]:
     """Run one MSBAS inversion; returns the names of the files written in ``workdir``.
 
     ``lcurve``: None (λ of R_FLAG) or a sequence of λ candidates (the L-curve corner is used).
+    ``executable_cache``: folder of compiled kernels (api.map_pixels), None: none.
     """
     t_start = time.time()
     log: list[str] = []
@@ -118,6 +119,8 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
     if lcurve is not None:
         lam = _lcurve_lambda(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes,
                              lcurve, common, note)
+    if executable_cache is not None:
+        common["executable_cache"] = executable_cache
     data, attrs = invert_products(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes,
                                   lam=lam, cond_iters=cond_iters, **common)
     ds = {k: v[1] for k, v in data.items()}                # NumPy arrays by variable name
@@ -249,20 +252,23 @@ def _log_head(hdr, dim, offsets) -> str:
         f"calibration offsets (m): {np.round(np.nan_to_num(offsets), 6).tolist()}", ""])
 
 
-def _persistent_cache() -> None:
+def _persistent_cache() -> Path | None:
     """JAX's persistent compilation cache for the command line: the kernel of a given shape is
     compiled once per machine, not once per run (``GFJAX_JAX_CACHE``: folder, or 0 to disable;
-    default ``~/.cache/gfjax/jax``)."""
+    default ``~/.cache/gfjax/jax``). Returns the folder of gfjax's own cache of compiled
+    kernels (``<folder>/msbas_kernels``: a re-run of the same network skips tracing and
+    lowering too), None when disabled."""
     import os
 
     folder = os.environ.get("GFJAX_JAX_CACHE", str(Path.home() / ".cache" / "gfjax" / "jax"))
     if folder in ("", "0"):
-        return
+        return None
     import jax
 
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return Path(folder) / "msbas_kernels"
 
 
 def main(argv=None) -> int:
@@ -275,7 +281,7 @@ def main(argv=None) -> int:
     ap.add_argument("--lambda-lcurve", metavar="L1,L2,…", default=None,
                     help="choose λ by an L-curve over these candidates (R_FLAG's order is kept)")
     args = ap.parse_args(argv)
-    _persistent_cache()
+    kernels = _persistent_cache()
     lc = None
     if args.lambda_lcurve:
         try:
@@ -288,7 +294,8 @@ def main(argv=None) -> int:
         hdr_notes = parse_header(args.header).notes
         for n in hdr_notes:
             print(f"msbas: note: {n}", file=sys.stderr)
-        names = run(args.header, ".", memory_budget_mb=args.memory_budget_mb, lcurve=lc)
+        names = run(args.header, ".", memory_budget_mb=args.memory_budget_mb, lcurve=lc,
+                    executable_cache=kernels)
     except (HeaderError, ValueError) as exc:            # bad input: one clear line, exit 2
         print(f"msbas: error: {exc}", file=sys.stderr)
         return 2
