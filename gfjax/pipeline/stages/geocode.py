@@ -5,8 +5,10 @@ Per pair: pixel offsets → metres with the MSBAS signs, NaN-aware Gaussian filt
 (``geometry.filter_width_m``, full 6σ width, on the ground spacing of the offset grid), then
 NaN-aware bilinear geocoding through the track's map → radar lookup table. Each pair's result
 is saved before its offsets are released to the run context (``RunContext.consumed``: removed,
-with a receipt, unless ``output.keep_intermediates``), so a killed run resumes where it stopped. The stack ``maps.nc`` carries per map: track, kind (range|azimuth),
-set index, master/slave decimal years.
+with a receipt, unless ``output.keep_intermediates``), so a killed run resumes where it stopped.
+The stack ``maps.nc`` (:mod:`gfjax.io.map_stack`: written one map at a time, chunked by pixel
+blocks, so it is never whole in memory) carries per map: track, kind (range|azimuth), set
+index, master/slave decimal years.
 """
 from __future__ import annotations
 
@@ -131,18 +133,29 @@ def run_geocode(ctx) -> dict:
     if not workers.is_root:  # rank 0 assembles the stack
         workers.barrier()
         return {}
-    # Assemble the stack: map j = (pair, kind), in track/pair order.
-    layers, meta = [], []
+    # The stack on disk, map j = (pair, kind) in track/pair order, written one map at a time
+    # (gfjax.io.map_stack: chunked by pixel blocks, never whole in memory).
+    meta = []
     set_index = {(s["track"], s["kind"]): i for i, s in enumerate(sets)}
     for track, k in pairs:
         with np.load(pair_file(folder, track, k, ".npz")) as z:
-            for i, kind in enumerate(KINDS):
-                layers.append(z["maps"][i])
-                meta.append((track, kind, set_index[(track, kind)], float(z["t_reference"]), float(z["t_secondary"]), k))
-    stack = np.stack(layers)
+            times = float(z["t_reference"]), float(z["t_secondary"])
+        for kind in KINDS:
+            meta.append((track, kind, set_index[(track, kind)], times[0], times[1], k))
+    cover: list[float] = []
+
+    def layers():
+        for track, k in pairs:
+            with np.load(pair_file(folder, track, k, ".npz")) as z:
+                maps = z["maps"]
+            for i in range(len(KINDS)):
+                cover.append(float(np.isfinite(maps[i])[scene.ice_mask].mean()))
+                yield maps[i]
+    from gfjax.io.map_stack import write_map_stack
+    from gfjax.io.netcdf import GRID_MAPPING, attach_grid, grid_coords
+    from gfjax.pipeline.provenance import atomic_write_with
+
     ds = xr.Dataset(
-        {"displacement": (("map", "y", "x"), stack, {"units": "m", "long_name":
-                          "displacement along the set's projection vector (range: toward the satellite)"})},
         coords={"track": ("map", [m[0] for m in meta]), "kind": ("map", [m[1] for m in meta]),
                 "set_index": ("map", np.array([m[2] for m in meta], np.int32)),
                 "t_master": ("map", np.array([m[3] for m in meta])),
@@ -151,20 +164,21 @@ def run_geocode(ctx) -> dict:
                 "set_vector": (("set", "neu"), np.stack([s["vector"] for s in sets])),
                 "set_track": ("set", [s["track"] for s in sets]), "set_kind": ("set", [s["kind"] for s in sets])},
         attrs={"filter_width_m": geo.filter_width_m, "grid_spacing_m": grid.spacing})
-    from gfjax.io.netcdf import attach_grid
-
-    write_dataset_atomic(attach_grid(ds, grid), maps_path(ctx))
+    ds = attach_grid(ds.assign_coords(grid_coords(grid)), grid)
+    attrs = {"units": "m", "long_name": "displacement along the set's projection vector (range: toward the satellite)",
+             "grid_mapping": GRID_MAPPING}
+    atomic_write_with(maps_path(ctx), lambda tmp: write_map_stack(tmp, ds, layers(), attrs))
     if ctx.disk is not None:
         ctx.disk.sample()  # the run directory's fullest moment: the stack and its per-pair parts
     if not out_cfg.keep_intermediates:
         for track, k in pairs:
             pair_file(folder, track, k, ".npz").unlink(missing_ok=True)
     workers.barrier()
-    cover = np.isfinite(stack)[:, scene.ice_mask].mean(axis=1)
-    metrics = {"maps": int(stack.shape[0]), "grid_shape": list(grid.shape),
-               "stack_mb": round(stack.nbytes / 2 ** 20, 1),
-               "median_ice_coverage": float(np.median(cover)),
-               "maps_without_data": int((cover == 0).sum())}
+    covered = np.array(cover)
+    metrics = {"maps": len(meta), "grid_shape": list(grid.shape),
+               "stack_mb": round(len(meta) * grid.ny * grid.nx * 4 / 2 ** 20, 1),
+               "median_ice_coverage": float(np.median(covered)),
+               "maps_without_data": int((covered == 0).sum())}
     for kind in KINDS:
         vals = [e[f"rmse_{kind}_m"] for e in errors if f"rmse_{kind}_m" in e]
         if vals:
@@ -178,4 +192,4 @@ def geocode_complete(ctx) -> bool:
 
 REGISTRY.add(Stage("geocode", run_geocode, sections=("geometry",), requires=("offsets",),
                    description="filter and geocode offsets onto the common map grid",
-                   is_complete=geocode_complete, code=("gfjax.geometry", "gfjax.filters")))
+                   is_complete=geocode_complete, code=("gfjax.geometry", "gfjax.filters", "gfjax.io.map_stack")))

@@ -1,9 +1,16 @@
 """Stage ``msbas``: the MSBAS inversion of the geocoded map stack into interval velocities of
 (north, east, up_spf, up_nspf), displacements, linear rates, rank and diagnostics, written as
-CF NetCDF ``products/timeseries.nc`` (dims (time, y, x) and (interval, y, x))."""
+CF NetCDF ``products/timeseries.nc`` (dims (time, y, x) and (interval, y, x)).
+
+The geocoded stack is read from disk by bands of rows (:func:`streamed_stack`, bands sized by
+``execution.msbas_memory_budget_mb``): it is never whole in memory. Pixels are independent, so
+the result is the whole stack's."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
@@ -54,19 +61,109 @@ def screen_stack(stack: xr.Dataset, opts) -> dict:
     return {"values": n, "fraction": round(n / max(n_valid, 1), 5)}
 
 
+@dataclass(frozen=True)
+class Bands:
+    """The displacement (maps, y, x) the inversion reads, by bands of rows: ``read(r0, r1)`` gives
+    ``displacement[:, r0:r1, :]`` float32 (a file read band by band, or slices of an array)."""
+
+    read: Callable[[int, int], np.ndarray]
+    shape: tuple[int, int, int]
+    rows: int  # rows per band
+    scratch: Path | None = None  # the file read (the stage's own; removed after the inversion)
+
+    def spans(self) -> list[tuple[int, int]]:
+        ny = self.shape[1]
+        return [(r0, min(r0 + self.rows, ny)) for r0 in range(0, ny, self.rows)]
+
+
+def in_memory(stack: xr.Dataset) -> Bands:
+    """The bands of a stack held in memory: one band of every row."""
+    disp = stack["displacement"].values
+    return Bands(lambda r0, r1: disp[:, r0:r1], tuple(disp.shape), max(int(disp.shape[1]), 1))
+
+
+def band_rows(n_maps: int, nx: int, opts) -> int:
+    """Rows per band within ``execution.msbas_memory_budget_mb``: the band (float32) and the
+    temporal screening's float64 windows (2 × outlier_window + 1 values per map and pixel, a few
+    copies)."""
+    per_row = n_maps * nx * (4 + 8 * 4 * (2 * opts.outlier_window + 1))
+    return max(1, int(opts.memory_budget_mb * 2 ** 20 // max(per_row, 1)))
+
+
+def streamed_stack(ctx, opts) -> tuple[xr.Dataset, Bands, int, dict]:
+    """The geocoded stack on disk, never whole in memory (:mod:`gfjax.io.map_stack`): the maps
+    whose ice coverage passes ``msbas.min_coverage`` (one pass by bands), screened in time band
+    by band (``msbas.outlier_*``) into ``screened.h5`` of the stage folder. Returns (the kept
+    maps' coordinates, their screened bands, maps dropped, screening counts) — the values of
+    :func:`select_maps` and :func:`screen_stack` on the whole stack."""
+    import h5py
+
+    from gfjax.io.map_stack import map_stack_shape, read_map_rows
+    from gfjax.msbas.screening import temporal_outliers
+
+    path, ice = maps_path(ctx), ctx.scene.ice_mask
+    m, ny, nx = map_stack_shape(path)
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        meta = ds.drop_vars("displacement").load()
+    rows = band_rows(m, nx, opts)
+    spans = [(r0, min(r0 + rows, ny)) for r0 in range(0, ny, rows)]
+    counts = np.zeros(m, np.int64)
+    for r0, r1 in spans:
+        counts += np.isfinite(read_map_rows(path, r0, r1))[:, ice[r0:r1]].sum(axis=1)
+    keep = counts / max(int(ice.sum()), 1) > max(opts.min_coverage, 0.0)
+    kept = np.flatnonzero(keep)
+    meta = meta.isel(map=kept)
+    screened = ctx.stage_dir("msbas") / "screened.h5"
+    n_bad = n_valid = 0
+    with h5py.File(screened, "w") as f:
+        out = f.create_dataset("displacement", (kept.size, ny, nx), np.float32,
+                               chunks=(1, min(ny, 128), min(nx, 128)) if kept.size else None)
+        for r0, r1 in spans:
+            band = read_map_rows(path, r0, r1, kept)
+            if opts.outlier_window:
+                bad = temporal_outliers(band, meta["set_index"].values, meta["t_master"].values,
+                                        meta["t_slave"].values, window=opts.outlier_window,
+                                        max_deviation=opts.outlier_max_deviation,
+                                        min_deviation_m=opts.outlier_min_deviation_m)
+                n_valid += int(np.isfinite(band).sum())
+                band[bad] = np.nan
+                n_bad += int(bad.sum())
+            if kept.size:
+                out[:, r0:r1, :] = band
+    if opts.outlier_window:
+        log.info("msbas: temporal screening rejected %d of %d values (%.2f %%)", n_bad, n_valid,
+                 100.0 * n_bad / max(n_valid, 1))
+        counts_screened = {"values": n_bad, "fraction": round(n_bad / max(n_valid, 1), 5)}
+    else:
+        counts_screened = {"values": 0, "fraction": 0.0}
+
+    def read(r0: int, r1: int) -> np.ndarray:
+        with h5py.File(screened, "r") as f:
+            return np.asarray(f["displacement"][:, r0:r1, :], np.float32)
+    return meta, Bands(read, (int(kept.size), ny, nx), rows, screened), int((~keep).sum()), counts_screened
+
+
 def run_msbas(ctx) -> dict:
     from gfjax.geometry import surface_gradients
     from gfjax.io.netcdf import attach_grid
     opts, geo, scene, grid = ctx.settings.msbas, ctx.settings.geometry, ctx.scene, ctx.grid
-    stack, header, dropped = load_stack(ctx), None, 0
-    mc_flag = "min_coverage" in opts.from_header()      # the header's MC_FLAG replaces select_maps
-    if opts.from_header():
-        stack, opts, header = follow_header(ctx, stack, opts)
-    if not mc_flag:
-        stack, dropped = select_maps(stack, opts.min_coverage, scene.ice_mask)
+    from gfjax.pipeline.data import MAP_SOURCES, source
+
+    header, dropped = None, 0
+    if source(ctx.settings) not in MAP_SOURCES and not opts.from_header() and ctx.workers.size == 1:
+        # the geocoded stack on disk: read by bands, never whole (issue 13 item 5)
+        stack, bands, dropped, screened = streamed_stack(ctx, opts)
+    else:
+        stack = load_stack(ctx)
+        mc_flag = "min_coverage" in opts.from_header()      # the header's MC_FLAG replaces select_maps
+        if opts.from_header():
+            stack, opts, header = follow_header(ctx, stack, opts)
+        if not mc_flag:
+            stack, dropped = select_maps(stack, opts.min_coverage, scene.ice_mask)
+        screened = screen_stack(stack, opts)
+        bands = in_memory(stack)
     if dropped:
         log.warning("msbas: %d maps dropped (ice coverage <= msbas.min_coverage=%g)", dropped, opts.min_coverage)
-    screened = screen_stack(stack, opts)
     log.info("msbas: %dD inversion (%s), Tikhonov order %d", opts.dim,
              {1: "LOS", 2: "east, up", 3: "north, east, up",
               4: "north, east, up SPF, up nSPF"}[opts.dim], opts.order)
@@ -77,15 +174,16 @@ def run_msbas(ctx) -> dict:
     lam = opts.lam
     lcurve = None
     if opts.select_lam == "lcurve" or opts.lam_candidates:
-        lam, lcurve = _lcurve(ctx, stack, gradients, opts)
+        lam, lcurve = _lcurve(ctx, stack, gradients, opts, bands)
         if opts.select_lam != "lcurve":
             lam = opts.lam
-    ds = invert_rows(ctx, stack, gradients, lam, opts, window=None if header is None else header["window"])
+    ds = invert_rows(ctx, stack, gradients, lam, opts, window=None if header is None else header["window"], bands=bands)
+    if bands.scratch is not None:
+        bands.scratch.unlink(missing_ok=True)
     if ds is None:  # an MPI rank other than 0: its part is written, rank 0 merges
         return {}
     ds = ds.assign_coords(time_utc=("time", datetime_from_decimal_year(ds["time"].values)))
     ds["time"].attrs.update(units="decimal years (MSBAS: y + (doy - 1 + s/86400) / days_in_year)")
-    from gfjax.pipeline.data import MAP_SOURCES, source
 
     used = (str(ctx.settings.data.path) if source(ctx.settings) in MAP_SOURCES
             else str(maps_path(ctx).relative_to(ctx.workdir)))
@@ -159,33 +257,41 @@ def follow_header(ctx, stack: xr.Dataset, opts):
     return stack, opts, summary
 
 
-def invert_rows(ctx, stack, gradients, lam: float, opts=None, window=None) -> xr.Dataset | None:
-    """The inversion of all pixels (one process), or with MPI of this rank's rows, written as a
-    part file and merged by rank 0 (None on the other ranks). Pixels are independent, so the
-    merged result equals the single-process one."""
+def invert_rows(ctx, stack, gradients, lam: float, opts=None, window=None,
+                bands: Bands | None = None) -> xr.Dataset | None:
+    """The inversion of all pixels (one process: band by band of ``bands``, default the
+    stack's displacement in memory), or with MPI of this
+    rank's rows, written as a part file and merged by rank 0 (None on the other ranks). Pixels
+    are independent, so the merged result equals the single-process one."""
     from gfjax.msbas.api import invert_maps
 
     opts, workers = opts or ctx.settings.msbas, ctx.workers
-    disp = stack["displacement"].values
-    ny = disp.shape[1]
+    bands = in_memory(stack) if bands is None else bands
+    ny = bands.shape[1]
     bounds = [round(i * ny / workers.size) for i in range(workers.size + 1)]
-    r0, r1 = bounds[workers.rank], bounds[workers.rank + 1]
 
-    def invert():
-        return invert_maps(disp[:, r0:r1], stack["set_index"].values, stack["t_master"].values,
+    def invert(r0: int, r1: int) -> xr.Dataset:
+        return invert_maps(bands.read(r0, r1), stack["set_index"].values, stack["t_master"].values,
                            stack["t_slave"].values, stack["set_vector"].values,
                            None if gradients is None else gradients[:, r0:r1], dim=opts.dim,
                            order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb,
                            window=window,
                            **MsbasOptions.solver_options(opts))
     if workers.size == 1:
-        return invert()
+        spans = bands.spans()
+        if len(spans) == 1:
+            return invert(0, ny)
+        parts = [invert(r0, r1) for r0, r1 in spans]
+        merged = xr.concat(parts, dim="y", data_vars="minimal", coords="minimal", compat="override")
+        merged.attrs.update(parts[0].attrs)
+        return merged
+    r0, r1 = bounds[workers.rank], bounds[workers.rank + 1]
     folder = ctx.stage_dir("msbas")
     mine = folder / f"part_{workers.rank:04d}_of_{workers.size:04d}.nc"
     if finished_part(mine, lam, opts, r1 - r0) is not None:
         log.info("msbas: rank %d: part %s already written (an earlier run), reused", workers.rank, mine.name)
     else:
-        write_dataset_atomic(invert(), mine)
+        write_dataset_atomic(invert(r0, r1), mine)
     workers.barrier()
     if not workers.is_root:
         return None
@@ -217,7 +323,7 @@ def finished_part(path, lam: float, opts, rows: int):
     return path if same else None
 
 
-def _lcurve(ctx, stack, gradients, opts=None) -> tuple[float, dict]:
+def _lcurve(ctx, stack, gradients, opts=None, bands: Bands | None = None) -> tuple[float, dict]:
     """L-curve over ``msbas.lam_candidates`` in one pass; returns (chosen λ, table); plots it.
 
     The L-curve pixels (at most ``msbas.lcurve_max_pixels`` with data, evenly strided) are split
@@ -228,11 +334,18 @@ def _lcurve(ctx, stack, gradients, opts=None) -> tuple[float, dict]:
     from gfjax.msbas import lcurve as lc
 
     opts, workers = opts or ctx.settings.msbas, ctx.workers
-    disp = stack["displacement"].values
-    has = np.flatnonzero(np.isfinite(disp).any(axis=0).ravel())
+    bands = in_memory(stack) if bands is None else bands
+    m, ny, nx = bands.shape
+    has = np.concatenate([r0 * nx + np.flatnonzero(np.isfinite(bands.read(r0, r1)).any(axis=0).ravel())
+                          for r0, r1 in bands.spans()] or [np.zeros(0, np.int64)])
     take = has[:: max(1, int(np.ceil(has.size / max(opts.lcurve_max_pixels, 1))))]
     mine = np.array_split(take, workers.size)[workers.rank]
-    sub = disp.reshape(disp.shape[0], -1)[:, mine][:, None, :]
+    cols = []
+    for r0, r1 in bands.spans():  # the L-curve pixels, band by band
+        sel = mine[(mine >= r0 * nx) & (mine < r1 * nx)] - r0 * nx
+        if sel.size:
+            cols.append(bands.read(r0, r1).reshape(m, -1)[:, sel])
+    sub = (np.concatenate(cols, axis=1) if cols else np.zeros((m, 0), np.float32))[:, None, :]
     grads = None if gradients is None else gradients.reshape(2, -1)[:, mine][:, None, :]
     lams, res2, sem2 = lc.lcurve_terms(sub, stack["set_index"].values, stack["t_master"].values,
                                        stack["t_slave"].values, stack["set_vector"].values, grads,
