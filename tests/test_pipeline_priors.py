@@ -52,3 +52,25 @@ def test_prior_depth_validated(depth):
     from gfjax.offsets import TrackingOptions
     with pytest.raises(ValueError, match="prior_depth"):
         TrackingOptions(prior_depth=depth)
+
+
+def test_prior_holes_are_filled_from_windows_of_the_same_label():
+    """A fast glacier window with no reliable history takes the nearest reliable GLACIER window's
+    rate, not the stable ground's zero next to it."""
+    import xarray as xr
+
+    from gfjax.pipeline.priors import prior_from_history
+
+    labels = np.zeros((5, 8), np.int8)
+    labels[:, 3:] = 1                                   # columns 3.. glacier
+    az = np.zeros((5, 8))
+    rg = np.where(labels == 1, 6.0, 0.0)
+    snr = np.full((5, 8), 30.0)
+    snr[:, 3:5] = 2.0                                   # the glacier's margin columns 3, 4: unreliable
+    ds = xr.Dataset({"azimuth_offset": (("a", "r"), az), "range_offset": (("a", "r"), rg),
+                     "snr": (("a", "r"), snr)})
+    plain = prior_from_history([ds], [1.0], 12.0)
+    lab = prior_from_history([ds], [1.0], 12.0, labels)
+    assert plain is not None and lab is not None
+    assert np.all(plain[1][:, 3] == 0.0)                # nearest reliable window: the rock at column 2
+    assert np.all(lab[1][:, 3:5] == 6.0) and np.all(lab[1][:, :2] == 0.0)

@@ -6,15 +6,25 @@ import numpy as np
 from scipy import ndimage
 
 
-def filled(field: np.ndarray, smooth: int = 3) -> np.ndarray | None:
-    """``field`` with NaNs replaced by the nearest valid value, then median-smoothed
-    (``smooth`` × ``smooth``). None when nothing is valid."""
+def filled(field: np.ndarray, smooth: int = 3, labels: np.ndarray | None = None) -> np.ndarray | None:
+    """``field`` with NaNs replaced by the nearest valid value — with ``labels`` (same shape), the
+    nearest valid value of the same label where that label has any, else the nearest of any —
+    then median-smoothed (``smooth`` × ``smooth``). None when nothing is valid."""
     ok = np.isfinite(field)
     if not ok.any():
         return None
     if not ok.all():
         idx = ndimage.distance_transform_edt(~ok, return_distances=False, return_indices=True)
-        field = field[tuple(idx)]
+        out = field[tuple(idx)]
+        if labels is not None:
+            for lab in np.unique(labels):
+                src = ok & (labels == lab)
+                if not src.any():
+                    continue
+                near = ndimage.distance_transform_edt(~src, return_distances=False, return_indices=True)
+                tgt = ~ok & (labels == lab)
+                out[tgt] = field[tuple(i[tgt] for i in near)]
+        field = out
     return ndimage.median_filter(field, size=smooth, mode="nearest") if smooth > 1 else field
 
 
@@ -37,12 +47,15 @@ def window_mask(mask, lut_azimuth_px, lut_range_px, window_azimuth, window_range
     return ndimage.binary_dilation(out, structure=np.ones((3, 3), bool))
 
 
-def prior_from_history(previous: list, scales: list, min_snr: float) -> tuple[np.ndarray, np.ndarray] | None:
+def prior_from_history(previous: list, scales: list, min_snr: float,
+                       labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """(prior_azimuth, prior_range) px from earlier offsets Datasets of the same track, most
     recent first, each with ``scale`` = this pair's duration / its own: per window the most
     recent one where it was valid with SNR ≥ ``min_snr`` (a reliable measurement, rate-scaled);
-    windows none of them measured reliably are filled from the nearest such window; then a 3 × 3
-    median. None if no window is reliable anywhere."""
+    windows none of them measured reliably are filled from the nearest such window (with
+    ``labels`` on the window grid, e.g. glacier / not: of the same label, so a fast glacier window
+    is not given the stable ground's zero); then a 3 × 3 median. None if no window is reliable
+    anywhere."""
     az: np.ndarray | None = None
     rg: np.ndarray | None = None
     for ds, scale in zip(previous, scales):
@@ -59,7 +72,9 @@ def prior_from_history(previous: list, scales: list, min_snr: float) -> tuple[np
         az[take], rg[take] = a[take] * scale, r[take] * scale
     if az is None or rg is None:
         return None
-    az_f, rg_f = filled(az), filled(rg)
+    if labels is not None and labels.shape != az.shape:
+        labels = None  # another window grid
+    az_f, rg_f = filled(az, labels=labels), filled(rg, labels=labels)
     if az_f is None or rg_f is None:
         return None
     return az_f, rg_f

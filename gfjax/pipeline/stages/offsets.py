@@ -53,10 +53,12 @@ def offsets_complete(ctx) -> bool:
     return folder.is_dir() and not _pending(ctx, folder)
 
 
-def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1, min_snr: float = 0.0):
+def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1, min_snr: float = 0.0,
+                        labels: np.ndarray | None = None):
     """Prior of pair ``k`` from the pairs ``k - 1`` … ``k - depth`` of the same track that were
     tracked (:func:`gfjax.pipeline.priors.prior_from_history`: per window its most recent
-    reliable rate, scaled to this pair's duration); None for a track's first pair."""
+    reliable rate, scaled to this pair's duration; ``labels``: window labels, holes filled within
+    a label); None for a track's first pair."""
     import xarray as xr
 
     from gfjax.pipeline.priors import prior_from_history
@@ -73,7 +75,7 @@ def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1,
             previous.append(prev[["azimuth_offset", "range_offset", "snr"]].load())
         p0, p1 = scene.pair_times(track, j)
         scales.append((t1 - t0) / (p1 - p0))
-    return prior_from_history(previous, scales, min_snr) if previous else None
+    return prior_from_history(previous, scales, min_snr, labels) if previous else None
 
 
 def tracking_mask(scene, track: str, shape: tuple[int, int], opts, lut=None) -> np.ndarray:
@@ -102,6 +104,14 @@ def pair_segments(scene, track: str, k: int, shape: tuple[int, int], cache: dict
         lut = scene.tracks[track].map_to_radar() if own is None else own
         cache[key] = radar_segments(scene.ice_mask, lut[0], lut[1], shape)
     return cache[key]
+
+
+def window_labels(segments: np.ndarray, opts) -> np.ndarray:
+    """The label of each window's centre pixel (the tracker's output grid)."""
+    from gfjax.offsets.tracker import window_grid
+
+    ta, tr = window_grid(segments.shape, opts)
+    return segments[np.ix_(ta + opts.window[0] // 2, tr + opts.window[1] // 2)]
 
 
 def offset_errors(ds, truth_az: np.ndarray, truth_rg: np.ndarray) -> dict:
@@ -306,8 +316,10 @@ def run_offsets(ctx) -> dict:
                          disable=not ctx.workers.is_root):
         check_interrupt()  # a Ctrl-C lost in a callback stops here, between pairs
         ref, sec = pair_images(scene, track, k)
+        segments = pair_segments(scene, track, k, tuple(ref.shape), masks) if opts.segment_by_mask else None
         prior = (previous_pair_prior(scene, folder, track, k, opts.prior_depth,
-                                     opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr)
+                                     opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr,
+                                     None if segments is None else window_labels(segments, opts))
                  if opts.pair_prior == "previous_pair" else None)
         geometry = pair_geometry(scene, track, k, ref.shape, opts)  # None unless the scene knows its orbits
         prior = with_geometry(prior, geometry)
@@ -319,8 +331,8 @@ def run_offsets(ctx) -> dict:
             base = prior if prior is not None else (np.zeros(masks[key].shape), np.zeros(masks[key].shape))
             prior = tuple(np.where(masks[key], b, np.nan) for b in base)
         extra = {} if prior is None else {"prior_azimuth": prior[0], "prior_range": prior[1]}
-        if opts.segment_by_mask:
-            extra["segments"] = pair_segments(scene, track, k, tuple(ref.shape), masks)
+        if segments is not None:
+            extra["segments"] = segments
         t0 = time.perf_counter()
         ds, opts = track_pair(track_offsets, ref, sec, opts, f"{track}/{k}", **extra)
         t_track += time.perf_counter() - t0
