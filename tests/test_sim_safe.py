@@ -28,7 +28,22 @@ def _write(tmp_path_factory, tracks):
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    return _write(tmp_path_factory, ["T065"])
+    """Written by the command line (``python -m gfjax.sim.safe_scene OUT key=value …``)."""
+    from gfjax.sim.safe_scene import main
+
+    folder = tmp_path_factory.mktemp("safe")
+    out = main([str(folder), "pixel_scale=4", "grid_spacing_m=200", "start=2017-06-01", "end=2017-06-25",
+                f"bbox=[{','.join(str(v) for v in BBOX)}]", "tracks=[T065]"])
+    return out["scene"], folder, out
+
+
+def test_command_line_writes_the_set(written):
+    scene, folder, out = written
+    assert scene.spec.bbox == BBOX and list(scene.tracks) == ["T065"] and scene.spec.pixel_scale == 4.0
+    assert sorted(p.name for p in folder.glob("*.zip")) == sorted(p.name for p in out["products"]["T065"])
+    assert len(list(folder.glob("S1A_OPER_AUX_POEORB_OPOD_*.EOF"))) == 2 and (folder / "dem.tif").is_file()
+    # 12 days of 2017 are too few for a reference product of 2017 (≥ 0.08 yr): none written, none promised
+    assert out["references"] == {} and not list(folder.glob("reference_velocity_*"))
 
 
 def test_products_tracks_orbits_and_timing(written):

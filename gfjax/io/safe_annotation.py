@@ -146,7 +146,8 @@ def write_annotation(path: str | PathLike[str], ann: SwathAnnotation, template: 
          "velocity/x": float(v[0]), "velocity/y": float(v[1]), "velocity/z": float(v[2])}
         for t, p, v in zip(o.time, o.position, o.velocity)])
     _rebuild(root, "generalAnnotation/azimuthFmRateList", [
-        {"azimuthTime": iso(t), "t0": float(t0), "azimuthFmRatePolynomial": _array(c, "{:.15e}")} for t, t0, c in ann.fm])
+        {"azimuthTime": iso(t), "t0": float(t0), "azimuthFmRatePolynomial": _array(c, "{:.15e}")}
+        for t, t0, c in ann.fm])
     image = "imageAnnotation/imageInformation"
     fields: list[tuple[str, Any]] = [
         ("productFirstLineUtcTime", start), ("productLastLineUtcTime", stop),
@@ -173,7 +174,9 @@ def write_annotation(path: str | PathLike[str], ann: SwathAnnotation, template: 
     for burst in root.findall("swathTiming/burstList/burst"):
         for tag in ("firstValidSample", "lastValidSample"):
             burst.find(tag).set("count", str(lpb))          # type: ignore[union-attr]  # set just above
-        burst.find("burstId").set("absolute", str(int(burst.findtext("burstId", "0")) + 96_000_000))  # type: ignore[union-attr]
+        burst_id = burst.find("burstId")
+        if burst_id is not None:
+            burst_id.set("absolute", str(int(burst_id.text or 0) + 96_000_000))
     g = ann.gcp
     _rebuild(root, "geolocationGrid/geolocationGridPointList", [
         {"azimuthTime": iso(g["azimuth_time"][i]), "slantRangeTime": float(g["slant_range_time"][i]),
@@ -183,5 +186,6 @@ def write_annotation(path: str | PathLike[str], ann: SwathAnnotation, template: 
         for i in range(len(g["line"]))])
     ET.indent(root, space="  ")
     path = Path(path)
-    path.write_bytes(('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")).encode("utf-8"))
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+    path.write_bytes(text.encode("utf-8"))
     return path

@@ -238,7 +238,8 @@ def annotation(orbit: CircularOrbit, vectors: StateVectors, layout: SwathLayout,
     lines = np.r_[np.arange(N_BURSTS) * lpb, N_BURSTS * lpb - 1]
     pixels = np.round(np.linspace(0, ns - 1, 21)).astype(int)
     L, P = np.meshgrid(lines, pixels, indexing="ij")
-    t_line = np.where(L == N_BURSTS * lpb - 1, rel(times[-1]) + (lpb - 1) * ati, rel(times[np.minimum(L // lpb, N_BURSTS - 1)]))
+    t_line = np.where(L == N_BURSTS * lpb - 1, rel(times[-1]) + (lpb - 1) * ati,
+                      rel(times[np.minimum(L // lpb, N_BURSTS - 1)]))
     tau_g = tau0 + P / fs
     t_zd = t_line + 0.5 * (tau_g - tau0)                      # the annotation's bistatic line time
     pos, vel = orbit.state(t_zd.ravel())

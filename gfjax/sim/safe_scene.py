@@ -22,7 +22,8 @@ simulator's pairs use), and its height is the DEM's at ``x0`` plus the true vert
 displacement. Where it lands in the acquisition's bursts is given by
 :func:`gfjax.geometry.s1_geometry.radar_coordinates_llh` on the acquisition's own orbit; the pixel
 value is ``C`` at ``x0``'s frame position (quintic spline), decorrelated as :mod:`gfjax.sim.slc`
-does (``(signal + a·noise)/sqrt(1 + a²)`` with ``a² = (1 − γ)/γ``, γ the coherence of the pair ending at this acquisition, an independent
+does (``(signal + a·noise)/sqrt(1 + a²)`` with ``a² = (1 − γ)/γ``, γ the coherence of the pair ending
+at this acquisition, an independent
 noise field per acquisition, white thermal noise of power ``spec.noise``), then re-ramped with
 the TOPS azimuth phase its annotation describes (:func:`gfjax.offsets.deramp.ramp_phase`),
 scaled to ~100 DN and rounded to CInt16. Cells and pixels are mapped through nodes every
@@ -150,7 +151,8 @@ class _Inverse:
             r = np.clip(r - (dc[1] * e0 - dc[0] * e1) / det, -2.0, ny + 1.0)
             c = np.clip(c - (dr[0] * e1 - dr[1] * e0) / det, -2.0, nx + 1.0)
         f = [self._at(k, r, c) for k in self.fields]
-        ok = (r >= 0) & (r <= ny - 1) & (c >= 0) & (c <= nx - 1) & (np.abs(f[0] - lv) < 0.01) & (np.abs(f[1] - sv) < 0.01)
+        ok = ((r >= 0) & (r <= ny - 1) & (c >= 0) & (c <= nx - 1) & (np.abs(f[0] - lv) < 0.01)
+              & (np.abs(f[1] - sv) < 0.01))
         out = np.stack([self._at(v, r, c) for v in self.values])
         out[:, ~ok] = np.nan
         return out.reshape((len(self.values), *shape))
@@ -320,11 +322,13 @@ def write_safe_scene(scene: Any, folder: str | PathLike[str], tracks: list[str] 
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     """``python -m gfjax.sim.safe_scene OUT [key=value …]``: write the scene (SceneSpec fields as overrides,
     e.g. ``pixel_scale=4 grid_spacing_m=200 start=2017-06-01 end=2017-09-30``) as SAFE zips, POEORB files,
-    ``dem.tif``, and the reference velocity products of the years it covers (``reference_velocity_<year>.nc``)
-    into OUT, and print the ``+experiment=sentinel1`` command that runs the chain on them."""
+    ``dem.tif``, and the reference velocity products of the years it covers enough
+    (``reference_velocity_<year>.nc``)
+    into OUT, and print the ``+experiment=sentinel1`` command that runs the chain on them. Returns
+    :func:`write_safe_scene`'s dict plus ``"scene"`` and ``"references"`` ({year: path})."""
     import argparse
     import dataclasses
 
@@ -351,12 +355,20 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     written = write_safe_scene(scene, out)
     years = sorted({int(str(t)[:4]) for trk in scene.tracks.values() for t in trk.times})
-    refs = [f"{y}={p}" for y in years for p in write_reference_product(scene, y, out / f"reference_velocity_{y}.nc")]
+    written["scene"] = scene
+    written["references"] = {}
+    for y in years:
+        try:
+            written["references"][y] = write_reference_product(scene, y, out / f"reference_velocity_{y}.nc")[0]
+        except ValueError as err:           # the acquisitions cover too little of that year
+            print(f"no reference product for {y}: {err}")
+    refs = [f"{y}={p}" for y, p in written["references"].items()]
     aoi = Path(__file__).resolve().parents[1] / "data" / "muldrow_outline.geojson"
     print(f"{sum(len(v) for v in written['products'].values())} products in {out}; run:\n"
           f"python -m gfjax.run +experiment=sentinel1 data.path={out} data.aoi={aoi} data.dem={written['dem']} "
           f"data.dem_datum=ellipsoid \"data.reference=[{','.join(repr(r) for r in refs)}]\" "
           f"geometry.grid_spacing_m={scene.spec.grid_spacing_m}")
+    return written
 
 
 if __name__ == "__main__":
