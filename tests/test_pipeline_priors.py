@@ -74,3 +74,24 @@ def test_prior_holes_are_filled_from_windows_of_the_same_label():
     assert plain is not None and lab is not None
     assert np.all(plain[1][:, 3] == 0.0)                # nearest reliable window: the rock at column 2
     assert np.all(lab[1][:, 3:5] == 6.0) and np.all(lab[1][:, :2] == 0.0)
+
+
+def test_previous_pair_on_another_window_grid_is_taken_at_the_nearest_windows(tmp_path):
+    """Sentinel-1: each reference has its own burst layout, so the previous pair's windows can sit
+    a sample apart and one more or fewer: the prior still comes out on this pair's grid."""
+    from types import SimpleNamespace
+
+    from gfjax.pipeline.stages.offsets import pair_file, previous_pair_prior
+
+    scene = SimpleNamespace(pair_times=lambda track, k: (2020.0 + k * 12 / 365.25, 2020.0 + (k + 1) * 12 / 365.25))
+    az_prev, rg_prev = np.arange(5) * 8 + 15.5, np.arange(7) * 32 + 32.5      # one sample off, 7 columns
+    rate = np.tile(np.arange(7.0), (5, 1))
+    prev = xr.Dataset({"azimuth_offset": (("azimuth", "range"), np.zeros((5, 7), np.float32)),
+                       "range_offset": (("azimuth", "range"), rate.astype(np.float32)),
+                       "snr": (("azimuth", "range"), np.full((5, 7), 40.0, np.float32))},
+                      coords={"azimuth": az_prev, "range": rg_prev})
+    prev.to_netcdf(pair_file(tmp_path, "T1", 0), engine="h5netcdf")
+    centres = (np.arange(5) * 8 + 15.5, np.arange(6) * 32 + 31.5)           # this pair: 6 columns
+    prior = previous_pair_prior(scene, tmp_path, "T1", 1, 1, 12.0, centres=centres)
+    assert prior is not None and prior[1].shape == (5, 6)
+    np.testing.assert_allclose(prior[1][2], np.arange(6.0))                 # nearest windows, same rate

@@ -54,11 +54,14 @@ def offsets_complete(ctx) -> bool:
 
 
 def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1, min_snr: float = 0.0,
-                        labels: np.ndarray | None = None):
+                        labels: np.ndarray | None = None, centres: tuple[np.ndarray, np.ndarray] | None = None):
     """Prior of pair ``k`` from the pairs ``k - 1`` … ``k - depth`` of the same track that were
     tracked (:func:`gfjax.pipeline.priors.prior_from_history`: per window its most recent
     reliable rate, scaled to this pair's duration; ``labels``: window labels, holes filled within
-    a label); None for a track's first pair."""
+    a label); None for a track's first pair. ``centres``: this pair's window centres (azimuth,
+    range px): an earlier pair tracked on another window grid (Sentinel-1: each reference has its
+    own burst layout, a line or a sample apart) is taken at its nearest windows (within half a
+    step; the offsets are motion only, so a line's difference in position does not matter)."""
     import xarray as xr
 
     from gfjax.pipeline.priors import prior_from_history
@@ -72,7 +75,14 @@ def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1,
                 return None  # the previous pair is not tracked (another rank / chunk): no prior
             continue
         with xr.open_dataset(path, engine="h5netcdf") as prev:
-            previous.append(prev[["azimuth_offset", "range_offset", "snr"]].load())
+            p = prev[["azimuth_offset", "range_offset", "snr"]].load()
+        if centres is not None and (p.azimuth.size != centres[0].size or p["range"].size != centres[1].size
+                                    or not (np.allclose(p.azimuth.values, centres[0])
+                                            and np.allclose(p["range"].values, centres[1]))):
+            tol = [0.5 * float(np.median(np.diff(c))) if c.size > 1 else 1.0 for c in centres]
+            p = p.reindex(azimuth=centres[0], method="nearest", tolerance=tol[0]) \
+                 .reindex(range=centres[1], method="nearest", tolerance=tol[1])
+        previous.append(p)
         p0, p1 = scene.pair_times(track, j)
         scales.append((t1 - t0) / (p1 - p0))
     return prior_from_history(previous, scales, min_snr, labels) if previous else None
@@ -104,6 +114,14 @@ def pair_segments(scene, track: str, k: int, shape: tuple[int, int], cache: dict
         lut = scene.tracks[track].map_to_radar() if own is None else own
         cache[key] = radar_segments(scene.ice_mask, lut[0], lut[1], shape)
     return cache[key]
+
+
+def window_centres(shape: tuple[int, int], opts) -> tuple[np.ndarray, np.ndarray]:
+    """The tracker's window centres (azimuth, range px) on an image of ``shape``."""
+    from gfjax.offsets.tracker import window_grid
+
+    ta, tr = window_grid(shape, opts)
+    return ta + (opts.window[0] - 1) / 2.0, tr + (opts.window[1] - 1) / 2.0
 
 
 def window_labels(segments: np.ndarray, opts) -> np.ndarray:
@@ -319,7 +337,8 @@ def run_offsets(ctx) -> dict:
         segments = pair_segments(scene, track, k, tuple(ref.shape), masks) if opts.segment_by_mask else None
         prior = (previous_pair_prior(scene, folder, track, k, opts.prior_depth,
                                      opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr,
-                                     None if segments is None else window_labels(segments, opts))
+                                     None if segments is None else window_labels(segments, opts),
+                                     window_centres(tuple(ref.shape), opts))
                  if opts.pair_prior == "previous_pair" else None)
         geometry = pair_geometry(scene, track, k, ref.shape, opts)  # None unless the scene knows its orbits
         prior = with_geometry(prior, geometry)
