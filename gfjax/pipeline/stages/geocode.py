@@ -12,14 +12,13 @@ index, master/slave decimal years.
 """
 from __future__ import annotations
 
-import io
 import logging
 
 import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from gfjax.pipeline.provenance import atomic_write_bytes
+from gfjax.pipeline.provenance import atomic_write_with
 from gfjax.pipeline.stage import REGISTRY, Stage, StageError
 from gfjax.pipeline.stages.offsets import pair_file, pair_list, write_dataset_atomic
 
@@ -80,6 +79,12 @@ def truth_errors(scene, track_name: str, k: int, maps: np.ndarray, sets: list[di
     return out
 
 
+def _save_npz(path, **arrays) -> None:
+    """``numpy.savez`` straight to ``path`` (a temporary name without ``.npz``), no copy in memory."""
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
 def maps_path(ctx):
     return ctx.workdir / "work" / f"geocode-{ctx.fingerprints['geocode']}" / "maps.nc"
 
@@ -122,9 +127,8 @@ def run_geocode(ctx) -> dict:
         if not np.isfinite(maps).any():
             log.warning("geocode: pair %s/%d has no valid value on the map grid (no overlap or all "
                         "rejected); kept as an empty map", track, k)
-        buf = io.BytesIO()
-        np.savez(buf, maps=maps, t_reference=ds.attrs["t_reference"], t_secondary=ds.attrs["t_secondary"])
-        atomic_write_bytes(dest, buf.getvalue())
+        atomic_write_with(dest, lambda tmp: _save_npz(tmp, maps=maps, t_reference=ds.attrs["t_reference"],
+                                                      t_secondary=ds.attrs["t_secondary"]))
         errors.append({"track": track, "pair": k, **truth_errors(scene, track, k, maps, sets)})
         ctx.consumed(path, standing_for=dest)  # the runner's discipline: gone once used
 
@@ -153,8 +157,6 @@ def run_geocode(ctx) -> dict:
                 yield maps[i]
     from gfjax.io.map_stack import write_map_stack
     from gfjax.io.netcdf import GRID_MAPPING, attach_grid, grid_coords
-    from gfjax.pipeline.provenance import atomic_write_with
-
     ds = xr.Dataset(
         coords={"track": ("map", [m[0] for m in meta]), "kind": ("map", [m[1] for m in meta]),
                 "set_index": ("map", np.array([m[2] for m in meta], np.int32)),
