@@ -100,9 +100,15 @@ def radar_segments(mask, lut_azimuth_px, lut_range_px, shape: tuple[int, int], s
     lin, shift = fit[:2].T, fit[2]                                                      # radar = lin @ cell + shift
     inv = np.linalg.inv(lin)
     tree = cKDTree((np.column_stack([az[ok], rg[ok]]) - shift) @ inv.T)
-    ia, ir = np.arange(0, shape[0], step), np.arange(0, shape[1], step)
-    A, R = np.meshgrid(ia + (step - 1) / 2.0, ir + (step - 1) / 2.0, indexing="ij")
-    dist, idx = tree.query((np.column_stack([A.ravel(), R.ravel()]) - shift) @ inv.T)
-    lab = np.where(dist <= 2.0, np.asarray(mask)[ok][idx], False).reshape(A.shape).astype(np.int8)
-    full = np.repeat(np.repeat(lab, step, axis=0), step, axis=1)
-    return np.ascontiguousarray(full[:shape[0], :shape[1]])
+    values = np.asarray(mask)[ok]
+    ir = np.arange(0, shape[1], step) + (step - 1) / 2.0
+    rows = max(1, (1 << 18) // max(ir.size, 1))          # decimated rows per strip: bounded memory
+    for a0 in range(0, shape[0], rows * step):
+        ia = np.arange(a0, min(a0 + rows * step, shape[0]), step) + (step - 1) / 2.0
+        A, R = np.meshgrid(ia, ir, indexing="ij")
+        dist, idx = tree.query((np.column_stack([A.ravel(), R.ravel()]) - shift) @ inv.T)
+        lab = np.where(dist <= 2.0, values[idx], False).reshape(A.shape).astype(np.int8)
+        strip = np.repeat(np.repeat(lab, step, axis=0), step, axis=1)
+        n = min(strip.shape[0], shape[0] - a0)
+        out[a0:a0 + n] = strip[:n, :shape[1]]
+    return out
