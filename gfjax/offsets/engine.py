@@ -250,7 +250,8 @@ def run_pass(ref: ImageBlocks, sec: ImageBlocks, ref_tl: np.ndarray, sec_tl: np.
             shape = (_bucket(int(tl[:, 0].max()) + size[0] + HALO - r0, _ROW_BUCKET),
                      _bucket(int(tl[:, 1].max()) + size[1] + HALO - c0, _COL_BUCKET))
             if segments is not None and not blocks:   # labels on the reference block's grid
-                lab = _crop(segments, r0, c0, shape).astype(np.float32)
+                lab = _crop(segments, r0, c0, shape)              # the labels' own (small) dtype
+                lab = lab.view(np.int8) if lab.dtype == bool else lab
                 seg_blk = jnp.asarray(np.repeat(np.repeat(lab, os_, axis=0), os_, axis=1))
             crop = jnp.asarray(_crop(ref if len(blocks) == 0 else sec, r0, c0, shape))
             if per_window:
