@@ -71,8 +71,12 @@ def test_appended_unknown_key_is_an_error_naming_it(override, named):
 
 
 def test_fast_method_rejects_the_options_it_ignores():
-    assert to_settings(_compose(["+experiment=muldrow", "offsets.method=fast"])).offsets.method == "fast"
-    cfg = _compose(["+experiment=muldrow", "offsets.method=fast", "offsets.oversample=1", "offsets.deramp=azimuth"])
+    # offsets=muldrow turns on segment_by_mask, which the fast method cannot do: named, before any stage
+    with pytest.raises(ValueError, match="segment_by_mask needs method='accurate'"):
+        to_settings(_compose(["+experiment=muldrow", "offsets.method=fast"]))
+    fast = ["+experiment=muldrow", "offsets.method=fast", "offsets.segment_by_mask=false"]
+    assert to_settings(_compose(fast)).offsets.method == "fast"
+    cfg = _compose(fast + ["offsets.oversample=1", "offsets.deramp=azimuth"])
     with pytest.raises(ValueError, match="offsets.method=fast ignores") as err:
         to_settings(cfg)
     assert "offsets.oversample=1" in str(err.value) and "offsets.deramp='azimuth'" in str(err.value)

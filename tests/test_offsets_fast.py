@@ -284,7 +284,8 @@ def test_method_option_and_pipeline_config():
     from gfjax.config.schema import to_settings
     register_configs()
     with hydra.initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-        cfg = hydra.compose(config_name="config", overrides=["+experiment=muldrow", "offsets.method=fast"])
+        cfg = hydra.compose(config_name="config", overrides=["+experiment=muldrow", "offsets.method=fast",
+                                                                   "offsets.segment_by_mask=false"])
     assert to_settings(cfg).offsets.method == "fast"
     with hydra.initialize_config_dir(config_dir=str(conf), version_base="1.3"):
         cfg = hydra.compose(config_name="config", overrides=["+experiment=muldrow", "offsets.method=quick"])
