@@ -102,9 +102,9 @@ def radar_segments(mask, lut_azimuth_px, lut_range_px, shape: tuple[int, int], s
     tree = cKDTree((np.column_stack([az[ok], rg[ok]]) - shift) @ inv.T)
     values = np.asarray(mask)[ok]
     ir = np.arange(0, shape[1], step) + (step - 1) / 2.0
-    rows = max(1, (1 << 18) // max(ir.size, 1))          # decimated rows per strip: bounded memory
-    for a0 in range(0, shape[0], rows * step):
-        ia = np.arange(a0, min(a0 + rows * step, shape[0]), step) + (step - 1) / 2.0
+    per_strip = max(1, (1 << 18) // max(ir.size, 1))     # decimated rows per strip: bounded memory
+    for a0 in range(0, shape[0], per_strip * step):
+        ia = np.arange(a0, min(a0 + per_strip * step, shape[0]), step) + (step - 1) / 2.0
         A, R = np.meshgrid(ia, ir, indexing="ij")
         dist, idx = tree.query((np.column_stack([A.ravel(), R.ravel()]) - shift) @ inv.T)
         lab = np.where(dist <= 2.0, values[idx], False).reshape(A.shape).astype(np.int8)
