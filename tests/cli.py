@@ -6,6 +6,24 @@ import subprocess
 import sys
 
 
+# ``python -c PIPELINE_SCRIPT RUN_DIR JSON_OVERRIDES``: the pipeline in a fresh process (composed
+# like the command line), then the gfjax.sim modules it imported, as JSON (real-data routes: none)
+PIPELINE_SCRIPT = """
+import json, sys, warnings
+from hydra import compose, initialize_config_dir
+from gfjax.config import CONF_DIR, register_configs
+from gfjax.pipeline.runner import run_pipeline
+
+register_configs()
+with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    cfg = compose(config_name="config", overrides=json.loads(sys.argv[2]))
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    run_pipeline(cfg, sys.argv[1])
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("gfjax.sim"))))
+"""
+
+
 def command(*args) -> list[str]:
     return [sys.executable, "-m", "gfjax.run", *args]
 

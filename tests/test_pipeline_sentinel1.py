@@ -21,6 +21,7 @@ the SRTM heights are taken as ellipsoidal (no geoid grid on CI: gfjax.io.geoid).
 
 import numpy as np
 import pytest
+from cli import PIPELINE_SCRIPT
 import xarray as xr
 
 SHIFT = (1.25, 3.5)            # (azimuth lines, range samples): the ground's motion, 2022-09-18 → 30
@@ -99,20 +100,7 @@ def shifted_crop(root, crop, shift, samples=0.0):
                                     jnp.float32(CROP_SAMPLE + samples)))
 
 
-RUN = """
-import json, sys, warnings
-from hydra import compose, initialize_config_dir
-from gfjax.config import CONF_DIR, register_configs
-from gfjax.pipeline.runner import run_pipeline
-
-register_configs()
-with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-    cfg = compose(config_name="config", overrides=json.loads(sys.argv[2]))
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    run_pipeline(cfg, sys.argv[1])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("gfjax.sim"))))
-"""
+RUN = PIPELINE_SCRIPT
 
 
 @pytest.fixture(scope="module")

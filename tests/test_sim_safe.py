@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from cli import PIPELINE_SCRIPT
 
 BBOX = [610000.0, 7005000.0, 622000.0, 7017000.0]        # EPSG:32605, inside the Muldrow scene
 LONLAT = [-150.785, 63.171, -150.600, 63.248]             # 1.5 km inside BBOX
@@ -149,20 +150,7 @@ def test_data_lies_where_the_geometry_puts_the_scene(written):
         assert np.corrcoef(np.log(seen), np.log(sigma0))[0, 1] > 0.5
 
 
-RUN = """
-import json, sys, warnings
-from hydra import compose, initialize_config_dir
-from gfjax.config import CONF_DIR, register_configs
-from gfjax.pipeline.runner import run_pipeline
-
-register_configs()
-with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-    cfg = compose(config_name="config", overrides=json.loads(sys.argv[2]))
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    run_pipeline(cfg, sys.argv[1])
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("gfjax.sim"))))
-"""
+RUN = PIPELINE_SCRIPT
 
 
 @pytest.mark.slow            # ~40 s: four products written, scene -> offsets -> geocode in a fresh process
