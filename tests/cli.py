@@ -24,6 +24,18 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("gfjax.sim"))))
 """
 
 
+def run_pipeline_script(workdir, overrides: list[str], timeout: float = 600) -> list[str]:
+    """:data:`PIPELINE_SCRIPT` in a fresh process from the repository root (asserts success);
+    returns the ``gfjax.sim`` modules it imported."""
+    import json
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "-c", PIPELINE_SCRIPT, str(workdir), json.dumps(overrides)],
+                         cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def command(*args) -> list[str]:
     return [sys.executable, "-m", "gfjax.run", *args]
 

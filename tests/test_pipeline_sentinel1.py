@@ -21,7 +21,7 @@ the SRTM heights are taken as ellipsoidal (no geoid grid on CI: gfjax.io.geoid).
 
 import numpy as np
 import pytest
-from cli import PIPELINE_SCRIPT
+from cli import run_pipeline_script
 import xarray as xr
 
 SHIFT = (1.25, 3.5)            # (azimuth lines, range samples): the ground's motion, 2022-09-18 → 30
@@ -100,16 +100,10 @@ def shifted_crop(root, crop, shift, samples=0.0):
                                     jnp.float32(CROP_SAMPLE + samples)))
 
 
-RUN = PIPELINE_SCRIPT
-
-
 @pytest.fixture(scope="module")
 def run(shared_data, tmp_path_factory):
     """The stages in a fresh process (which must not import the simulator): (workdir, report, reference SAFE)."""
     import json
-    import subprocess
-    import sys
-    from pathlib import Path
 
     from terceira import read_crop, terceira_dir
 
@@ -124,10 +118,7 @@ def run(shared_data, tmp_path_factory):
                  "data.margin_m=300", "stages=[scene,offsets,geocode]", "output.keep_intermediates=true",
                  "geometry.filter_width_m=0", "products.figures=false", "parallel.mode=single"]
     workdir = tmp_path_factory.mktemp("run")
-    out = subprocess.run([sys.executable, "-c", RUN, str(workdir), json.dumps(overrides)],
-                         cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.strip().splitlines()[-1] == "[]"          # real data: the simulator is never imported
+    assert run_pipeline_script(workdir, overrides) == []          # real data: the simulator is never imported
     return workdir, json.loads((workdir / "report.json").read_text()), ref
 
 
