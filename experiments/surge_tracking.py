@@ -24,6 +24,7 @@ from gfjax.config.schema import GfjaxConfig, to_settings
 from gfjax.offsets import track_offsets
 from gfjax.pipeline.stages.offsets import (pair_file, pair_segments, previous_pair_prior, tracking_mask,
                                           window_centres, window_labels)
+from gfjax.pipeline.stages.offsets_geometry import reference_lookup
 from gfjax.sim import build_scene
 
 CLASSES = (("slow < 1 m/d", 0.0, 1.0), ("mid 1-5 m/d", 1.0, 5.0), ("fast > 5 m/d", 5.0, np.inf))
@@ -48,7 +49,8 @@ def main(argv=None) -> int:
              if int(np.floor(0.5 * sum(scene.pair_times(t, k)))) == a.year and pair_file(folder, t, k).is_file()]
     for track, k in pairs[::max(a.every, 1)]:
         ref, sec = scene.slc_pair(track, k)
-        seg = pair_segments(scene, track, k, ref.shape, masks) if opts.segment_by_mask else None
+        own = reference_lookup(scene, track, k)
+        seg = pair_segments(scene, track, k, ref.shape, masks, own) if opts.segment_by_mask else None
         prior = previous_pair_prior(scene, folder, track, k, opts.prior_depth,
                                     opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr,
                                     None if seg is None else window_labels(seg, opts), window_centres(ref.shape, opts))
@@ -60,7 +62,7 @@ def main(argv=None) -> int:
         AZ, RG = np.meshgrid(ds["azimuth"].values, ds["range"].values, indexing="ij")
         taz, trg = (np.asarray(x) for x in scene.true_radar_offsets(track, k, AZ, RG))
         speed, ice = (np.asarray(x) for x in scene.true_radar_speed(track, k, AZ, RG))
-        lab = seg if seg is not None else pair_segments(scene, track, k, ref.shape, masks)
+        lab = seg if seg is not None else pair_segments(scene, track, k, ref.shape, masks, own)
         ice_fraction = map_coordinates(uniform_filter(lab.astype(np.float32), size=tuple(opts.window)), [AZ, RG], order=1)
         for key, v in (("az", ds.azimuth_offset.values), ("rg", ds.range_offset.values), ("snr", ds.snr.values),
                        ("taz", taz), ("trg", trg), ("speed", speed), ("ice", ice & np.isfinite(pa)), ("pa", pa),

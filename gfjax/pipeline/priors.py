@@ -14,16 +14,19 @@ def filled(field: np.ndarray, smooth: int = 3, labels: np.ndarray | None = None)
     if not ok.any():
         return None
     if not ok.all():
-        idx = ndimage.distance_transform_edt(~ok, return_distances=False, return_indices=True)
-        out = field[tuple(idx)]
-        if labels is not None:
-            for lab in np.unique(labels):
-                src = ok & (labels == lab)
-                if not src.any():
-                    continue
-                near = ndimage.distance_transform_edt(~src, return_distances=False, return_indices=True)
-                tgt = ~ok & (labels == lab)
-                out[tgt] = field[tuple(i[tgt] for i in near)]
+        out, holes = field.copy(), ~ok
+
+        def fill_from(src: np.ndarray, tgt: np.ndarray) -> None:
+            near = ndimage.distance_transform_edt(~src, return_distances=False, return_indices=True)
+            out[tgt] = field[tuple(i[tgt] for i in near)]
+            holes[tgt] = False
+
+        for lab in ([] if labels is None else np.unique(labels)):   # within each label first
+            src = ok & (labels == lab)
+            if src.any():
+                fill_from(src, holes & (labels == lab))
+        if holes.any():                                             # then from any valid window
+            fill_from(ok, holes.copy())
         field = out
     return ndimage.median_filter(field, size=smooth, mode="nearest") if smooth > 1 else field
 

@@ -91,24 +91,20 @@ def previous_pair_prior(scene, folder: Path, track: str, k: int, depth: int = 1,
 def tracking_mask(scene, track: str, shape: tuple[int, int], opts, lut=None) -> np.ndarray:
     """Windows near the glacier (``offsets.mask_buffer_m``) on the tracker's output grid (``lut``:
     the map → radar table of the pair's reference; default the track's)."""
-    from gfjax.offsets.tracker import window_grid
     from gfjax.pipeline.priors import window_mask
 
-    ta, tr = window_grid(shape, opts)
-    wa, wr = opts.window
     lut = scene.tracks[track].map_to_radar() if lut is None else lut
     cells = int(np.ceil(opts.mask_buffer_m / scene.grid.spacing))
-    return window_mask(scene.ice_mask, lut[0], lut[1], ta + (wa - 1) / 2.0, tr + (wr - 1) / 2.0, cells)
+    return window_mask(scene.ice_mask, lut[0], lut[1], *window_centres(shape, opts), cells)
 
 
-def pair_segments(scene, track: str, k: int, shape: tuple[int, int], cache: dict) -> np.ndarray:
+def pair_segments(scene, track: str, k: int, shape: tuple[int, int], cache: dict, own=None) -> np.ndarray:
     """Glacier (1) / elsewhere (0) labels of the reference's radar pixels of pair ``k``
     (``offsets.segment_by_mask``): the scene's ice mask through the map → radar lookup table of
-    the track (Sentinel-1: of the pair's reference), cached in ``cache``."""
+    the track, or ``own``, the pair reference's table (Sentinel-1:
+    ``offsets_geometry.reference_lookup``), cached in ``cache``."""
     from gfjax.pipeline.priors import radar_segments
-    from gfjax.pipeline.stages.offsets_geometry import reference_lookup
 
-    own = reference_lookup(scene, track, k)
     key = ("segments", track) if own is None else ("segments", track, k)
     if key not in cache:
         lut = scene.tracks[track].map_to_radar() if own is None else own
@@ -299,10 +295,7 @@ def pair_geometry(scene, track: str, k: int, shape: tuple[int, int], opts):
 
     if not hasattr(scene, "geometric_offsets"):
         return None
-    from gfjax.offsets.tracker import window_grid
-
-    ta, tr = window_grid(shape, opts)
-    return geometric_prior(scene, track, k, ta + (opts.window[0] - 1) / 2.0, tr + (opts.window[1] - 1) / 2.0)
+    return geometric_prior(scene, track, k, *window_centres(shape, opts))
 
 
 def pair_images(scene, track: str, k: int):
@@ -334,7 +327,8 @@ def run_offsets(ctx) -> dict:
                          disable=not ctx.workers.is_root):
         check_interrupt()  # a Ctrl-C lost in a callback stops here, between pairs
         ref, sec = pair_images(scene, track, k)
-        segments = pair_segments(scene, track, k, tuple(ref.shape), masks) if opts.segment_by_mask else None
+        own = reference_lookup(scene, track, k)  # Sentinel-1: each reference its own burst layout
+        segments = pair_segments(scene, track, k, tuple(ref.shape), masks, own) if opts.segment_by_mask else None
         prior = (previous_pair_prior(scene, folder, track, k, opts.prior_depth,
                                      opts.min_snr if opts.prior_min_snr is None else opts.prior_min_snr,
                                      None if segments is None else window_labels(segments, opts),
@@ -343,7 +337,6 @@ def run_offsets(ctx) -> dict:
         geometry = pair_geometry(scene, track, k, ref.shape, opts)  # None unless the scene knows its orbits
         prior = with_geometry(prior, geometry)
         if opts.mask_buffer_m is not None:
-            own = reference_lookup(scene, track, k)  # Sentinel-1: each reference its own burst layout
             key = track if own is None else (track, k)
             if key not in masks:
                 masks[key] = tracking_mask(scene, track, ref.shape, opts, own)
