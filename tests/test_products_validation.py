@@ -213,3 +213,41 @@ def test_read_reference_from_the_scene_writer(tmp_path):
         assert np.nanmin(v) >= 0 and np.nanmax(v) < 1e5                      # fill decoded
         m = reference_metrics(v, truth, ok)
         assert m["r"] > 0.9 and m["rmse_m_per_yr"] < 4 * scene.spec.reference_noise_m_per_yr
+
+
+def test_the_truth_is_resampled_onto_another_grid():
+    from types import SimpleNamespace
+
+    from gfjax.products.validation import truth_on_grid
+
+    grid = MapGrid.from_bounds(32605, 0.0, 0.0, 2000.0, 1000.0, 100.0)
+    x, y = grid.meshgrid()
+    ice = x > 1000.0
+    field = np.stack([x + 2 * y, x - y, 0 * x, 0 * x + 1.0])
+    truth = SimpleNamespace(grid=grid, ice_mask=ice, interval_velocity=lambda t0, t1: field * (t1 - t0))
+    other = MapGrid.from_bounds(32605, 350.0, 250.0, 1650.0, 750.0, 50.0)      # finer, shifted: inside
+    xo, yo = other.meshgrid()
+    mask, velocity = truth_on_grid(truth, xo, yo, epsg=32605)
+    v = velocity(2017.0, 2019.0)
+    assert v.shape == (4, *xo.shape)
+    np.testing.assert_allclose(v[0], 2 * (xo + 2 * yo), rtol=1e-6)             # bilinear: exact on a plane
+    np.testing.assert_allclose(v[3], 2.0)
+    assert np.array_equal(mask, xo > 1000.0)                                     # nearest cell
+    with pytest.raises(ValueError, match="EPSG:32606 is not the truth's EPSG:32605"):
+        truth_on_grid(truth, xo, yo, epsg=32606)
+
+
+def test_a_reference_span_ending_milliseconds_after_the_last_epoch_is_validated():
+    """The SAFE run's 2018 reference product ends at the last acquisition as the simulator times it, 0.012 s
+    after the series' last epoch (the product's azimuth time): that is the last epoch, not outside the series."""
+    from gfjax.products.validation import displacement_at
+
+    times = np.array([2017.9, 2018.1, 2018.255271023])
+    d = np.stack([np.full((2, 3), v) for v in (0.0, 10.0, 25.5)]).astype(np.float32)
+    ts = xr.Dataset({f"displacement_{c}": (("time", "y", "x"), d) for c in ("north", "east")},
+                    coords={"time": times})
+    late = times[-1] + 0.012 / (365.25 * 86400)
+    assert np.all(displacement_at(ts, "north", late) == 25.5)
+    assert np.all(np.isfinite(annual_speed(ts, 2018, (2018.0, late))))
+    assert np.all(np.isnan(displacement_at(ts, "north", times[-1] + 2.0 / (365.25 * 24))))   # two hours: outside
+    assert np.all(np.isnan(displacement_at(ts, "north", times[0] - 0.01)))

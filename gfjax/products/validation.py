@@ -5,6 +5,9 @@
   the interval mid-time and per speed class (< 1, 1–5, > 5 m/day); fast ice (> 1 m/day) speed
   bias and RMSE also in % of its true mean speed; the share of samples with an estimate. The truth is a
   callable streamed over intervals (the truth cube is never held).
+* :func:`truth_on_grid` — the scene's truth (ice mask, interval velocity) resampled onto another
+  map grid (a run on the synthetic scene's Sentinel-1 products: the AOI's grid), for
+  :func:`truth_metrics`.
 * :func:`annual_speed` — horizontal speed over [year.0, year+1.0] from the cumulative
   displacement (D(t) linearly interpolated in time), as the paper compared with Landsat.
 * :func:`reference_metrics` — Pearson r, RMSE, bias, n of SAR vs reference speed (paper: r 0.91 /
@@ -186,9 +189,44 @@ def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.nd
     return out
 
 
+def truth_on_grid(truth, x, y, epsg: int | None = None) -> tuple[np.ndarray, Callable[[float, float], np.ndarray]]:
+    """A scene's truth seen on another map grid (a run whose grid is not the scene's: the synthetic
+    scene's Sentinel-1 products read over an AOI), for :func:`truth_metrics`.
+
+    ``truth`` has ``grid`` (:class:`MapGrid`), ``ice_mask`` and ``interval_velocity(t0, t1)`` →
+    (4, ny, nx) m/yr on that grid (the synthetic scene); ``x``, ``y`` are the other grid's cell
+    centres (m, in ``truth.grid``'s CRS: ``epsg``, when given, must be it). Returns (the ice mask
+    at ``x``, ``y``: nearest cell, False off the truth's grid; ``velocity(t0, t1)`` → (4, *x.shape)
+    true mean velocity there, bilinear)."""
+    from scipy.ndimage import map_coordinates
+
+    if epsg is not None and int(epsg) != int(truth.grid.epsg):
+        raise ValueError(f"truth_on_grid: the grid's EPSG:{epsg} is not the truth's EPSG:{truth.grid.epsg}")
+    r, c = truth.grid.fractional_index(np.asarray(x, np.float64), np.asarray(y, np.float64))
+    ice = map_coordinates(np.asarray(truth.ice_mask, np.float64), [r, c], order=0) > 0.5
+
+    def velocity(t0: float, t1: float) -> np.ndarray:
+        v = np.asarray(truth.interval_velocity(float(t0), float(t1)), np.float64)
+        return np.stack([map_coordinates(v[k], [r, c], order=1, mode="nearest") for k in range(len(v))]
+                        ).astype(np.float32)
+
+    return ice, velocity
+
+
+# a time this close to the series' first or last epoch is that epoch (an acquisition's time as a
+# reference product gives it, from another reader's time stamp: a Sentinel-1 product's azimuth
+# times differ from the simulator's acquisition time by milliseconds)
+EPOCH_TOLERANCE_YEARS = 1.0 / (365.25 * 24.0)       # one hour
+
+
 def displacement_at(ts: xr.Dataset, component: str, t: float) -> np.ndarray:
-    """D(t) of one component (ny, nx) m, linear interpolation between epochs; NaN outside."""
+    """D(t) of one component (ny, nx) m, linear interpolation between epochs; NaN outside (a time
+    within :data:`EPOCH_TOLERANCE_YEARS` of the first or last epoch counts as that epoch)."""
     times = np.asarray(ts["time"].values, np.float64)
+    if times[0] - EPOCH_TOLERANCE_YEARS <= t < times[0]:
+        t = float(times[0])
+    elif times[-1] < t <= times[-1] + EPOCH_TOLERANCE_YEARS:
+        t = float(times[-1])
     if not times[0] <= t <= times[-1]:
         return np.full((ts.sizes["y"], ts.sizes["x"]), np.nan, np.float32)
     i = int(np.clip(np.searchsorted(times, t, side="right") - 1, 0, times.size - 2))

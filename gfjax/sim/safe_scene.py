@@ -31,6 +31,7 @@ scaled to ~100 DN and rounded to CInt16. Cells and pixels are mapped through nod
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -47,7 +48,9 @@ from gfjax.io.safe_write import REP_ANNOTATION, REP_MEASUREMENT, write_manifest,
 from gfjax.sim.s1_swath import (ATI_FULL, BURST_CYCLE_S, BURST_LENGTH_S, SPEED_OF_LIGHT, CircularOrbit, SwathLayout,
                                  annotation, llh_to_ecef, ns_time, solve_orbit, stamp)
 
-__all__ = ["write_acquisition", "write_safe_scene"]
+log = logging.getLogger("gfjax")
+
+__all__ = ["write_acquisition", "write_safe_products", "write_safe_scene"]
 
 DN_SCALE = 100.0
 NODE_STEP = (4, 16)
@@ -322,6 +325,28 @@ def write_safe_scene(scene: Any, folder: str | PathLike[str], tracks: list[str] 
     return out
 
 
+def write_safe_products(spec: Any, folder: str | PathLike[str]) -> dict[str, Any]:
+    """The scene of ``spec`` (a :class:`~gfjax.core.scene_spec.SceneSpec`) as :func:`write_safe_scene` writes
+    it into ``folder``, plus the reference velocity products of the years its acquisitions cover enough
+    (``reference_velocity_<year>.nc``, :func:`gfjax.sim.reference.reference_span`). Returns
+    :func:`write_safe_scene`'s dict plus ``"scene"`` and ``"references"`` ({year: path})."""
+    from gfjax.sim.reference import write_reference_product
+    from gfjax.sim.scene import build_scene
+
+    scene = build_scene(spec)
+    out = Path(folder)
+    written = write_safe_scene(scene, out)
+    years = sorted({int(str(t)[:4]) for trk in scene.tracks.values() for t in trk.times})
+    written["scene"] = scene
+    written["references"] = {}
+    for y in years:
+        try:
+            written["references"][y] = write_reference_product(scene, y, out / f"reference_velocity_{y}.nc")[0]
+        except ValueError as err:           # the acquisitions cover too little of that year
+            log.info("no reference product for %d: %s", y, err)
+    return written
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """``python -m gfjax.sim.safe_scene OUT [key=value …]``: write the scene (SceneSpec fields as overrides,
     e.g. ``pixel_scale=4 grid_spacing_m=200 start=2017-06-01 end=2017-09-30``) as SAFE zips, POEORB files,
@@ -333,8 +358,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import dataclasses
 
     from gfjax.core.scene_spec import SceneSpec
-    from gfjax.sim.reference import write_reference_product
-    from gfjax.sim.scene import build_scene
 
     parser = argparse.ArgumentParser(prog="python -m gfjax.sim.safe_scene", description=main.__doc__)
     parser.add_argument("out")
@@ -351,17 +374,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    else type(default)(value))
     if "bbox" in kw:
         kw["bbox"] = [float(v) for v in kw["bbox"]]
-    scene = build_scene(SceneSpec(**kw))
     out = Path(args.out)
-    written = write_safe_scene(scene, out)
-    years = sorted({int(str(t)[:4]) for trk in scene.tracks.values() for t in trk.times})
-    written["scene"] = scene
-    written["references"] = {}
-    for y in years:
-        try:
-            written["references"][y] = write_reference_product(scene, y, out / f"reference_velocity_{y}.nc")[0]
-        except ValueError as err:           # the acquisitions cover too little of that year
-            print(f"no reference product for {y}: {err}")
+    written = write_safe_products(SceneSpec(**kw), out)
+    scene = written["scene"]
     refs = [f"{y}={p}" for y, p in written["references"].items()]
     aoi = Path(__file__).resolve().parents[1] / "data" / "muldrow_outline.geojson"
     print(f"{sum(len(v) for v in written['products'].values())} products in {out}; run:\n"
