@@ -236,4 +236,123 @@ def test_msbas_inputs_follow_the_header_flags_as_the_msbas_command(tmp_path):
           "msbas.lam=0.05", "msbas.calibration=none", "msbas.min_coverage=0")
     rep = json.loads((tmp_path / "o" / "msbas_inputs" / "report.json").read_text())["stages"]["msbas"]
     assert rep["lam"] == 0.05 and rep["order"] == 2 and rep["maps_used"] == 16
-    assert rep["header_flags"]["from_header"] == ["order"]
+    assert rep["header_flags"]["from_header"] == ["dim", "order"] and rep["dim"] == 3
+
+
+# --- issue 16: every v10 header form through the pipeline route, as python -m gfjax.msbas ---------------------------
+
+def _golden(case):
+    from msbas_golden import GOLDEN
+
+    return GOLDEN / case / "header.txt"
+
+
+def _msbas_ctx(header):
+    """The msbas stage's view of an MSBAS header (data.source=msbas): settings and scene."""
+    from types import SimpleNamespace
+
+    from gfjax.io.msbas_scene import load_msbas_scene
+
+    return SimpleNamespace(settings=SimpleNamespace(data=SimpleNamespace(source=SimpleNamespace(value="msbas"))),
+                           scene=load_msbas_scene(header))
+
+
+@pytest.mark.parametrize("case", ["1d", "2d", "3d", "4d", "3d_slopes", "3d_slopes_range", "angles", "cflag100",
+                                  "interp"])
+def test_msbas_stage_hands_the_solver_what_the_msbas_command_does(case, tmp_path, monkeypatch):
+    """Each golden v10 header (FORMAT=2, r; 7-field SETs with per-pixel angles; D_FLAG=0/1 with
+    DD_NSEW_FILES; every C_FLAG; WINDOW_SIZE; MC_FLAG; R_FLAG): the msbas stage with the options
+    of +experiment=msbas_inputs (all null) gives the solver the same maps, times, vectors (per
+    pixel with angle files), slopes and constraint rows, dimension, window, order and λ as
+    ``python -m gfjax.msbas`` (its call captured; no inversion: fast)."""
+    from gfjax.msbas import api, cli
+    from gfjax.msbas.options import MsbasOptions
+    from gfjax.pipeline.stages.msbas import band_vectors, follow_header, header_slopes
+
+    header = _golden(case)
+    seen = {}
+
+    def capture(*args, **kw):
+        seen.update(args=args, kw=kw)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "invert_products", capture)
+    with pytest.raises(KeyboardInterrupt):
+        cli.run(header, tmp_path)
+    maps, set_index, tm, ts, vectors, slopes = seen["args"]
+    ctx = _msbas_ctx(header)
+    opts = MsbasOptions(dim=None, order=None, lam=None, min_coverage=None, calibration=None).validate()
+    stack, used, summary = follow_header(ctx, ctx.scene.map_stack(), opts)
+    gradients, slope_rows = header_slopes(ctx, used)
+    kw = seen["kw"]
+    assert (used.dim, used.order, used.lam) == (kw["dim"], kw["order"], kw["lam"]) and summary["dim"] == kw["dim"]
+    assert slope_rows == kw["slope_constraint"] and tuple(summary["window"]) == tuple(kw["window"])
+    np.testing.assert_array_equal(stack["displacement"].values, maps)
+    np.testing.assert_array_equal(stack["set_index"].values, set_index)
+    np.testing.assert_array_equal(stack["t_master"].values, tm)
+    np.testing.assert_array_equal(stack["t_slave"].values, ts)
+    np.testing.assert_array_equal(stack["set_vector"].values, vectors)
+    if slopes is None:
+        assert gradients is None
+    elif kw["dim"] >= 3:
+        np.testing.assert_array_equal(gradients, slopes)
+    if case == "angles":     # per-pixel vectors: (set, neu, y, x), sliced with the rows of a band
+        assert stack["set_vector"].dims == ("set", "neu", "y", "x")
+        np.testing.assert_array_equal(band_vectors(vectors, 3, 7), vectors[:, :, 3:7])
+    if case == "interp":     # FORMAT=2, 2 fills holes: more valid values than the files hold
+        from gfjax.io.msbas_header import map_times, parse_header
+        from gfjax.io.msbas_maps import read_maps
+
+        hdr = parse_header(header)
+        entries = map_times(hdr)[0]
+        raw, _ = read_maps([e.path for e in entries], [e.where for e in entries], hdr.file_size, hdr.window)
+        assert np.isfinite(ctx.scene.stack["displacement"].values).sum() > (raw != 0).sum()
+
+
+def test_msbas_inputs_refuse_a_header_v10_runs_in_2d_with_the_products(tmp_path):
+    """A header of range sets only (v10: 2D, east and up) has no north component for the products
+    stage: refused before any stage, naming the header, the dimension and what runs it."""
+    header = _golden("interp")
+    out = gfjax(tmp_path, "+experiment=msbas_inputs", f"data.path={header}", check=False)
+    assert out.returncode != 0, out.stdout[-2000:]
+    assert f"{header}: MSBAS v10 inverts this header in 2D (east, up; MSBAS-2D: sets RA, RD)" in out.stderr
+    assert f"python -m gfjax.msbas {header}" in out.stderr and "'stages=[msbas]'" in out.stderr
+    assert not (tmp_path / "msbas_inputs" / "stages").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, stages", [("interp", "[msbas]"), ("angles", "[msbas]"),
+                                          ("3d_slopes", "[msbas,products]"), ("4d", "[msbas,products]")])
+def test_msbas_inputs_invert_every_header_form_as_the_msbas_command(case, stages, tmp_path):
+    """The whole route (+experiment=msbas_inputs, subprocess) on golden v10 headers — FORMAT=2, 2
+    (holes filled), 7-field SETs (per-pixel angles, 2D), D_FLAG=0 + DD_NSEW_FILES (3D with
+    surface-parallel rows), D_FLAG=1 + DD_NSEW_FILES (4D, slopes from the header, no DEM) — gives
+    the velocities of ``python -m gfjax.msbas`` on the same header, and runs and logs v10's
+    dimension."""
+    import json
+
+    import rasterio
+
+    from gfjax.io.msbas_header import parse_header
+    from gfjax.msbas import cli
+
+    header = _golden(case)
+    gfjax(tmp_path, "+experiment=msbas_inputs", f"data.path={header}", f"stages={stages}",
+          "products.animation=false")
+    run = tmp_path / "msbas_inputs"
+    got = xr.open_dataset(run / "products" / "timeseries.nc").load()
+    out = tmp_path / "v10"
+    out.mkdir()
+    cli.run(header, out)
+    dim = int(got.attrs["dim"])
+    assert f"MSBAS-{dim}D" in (out / "MSBAS_LOG.txt").read_text()
+    rep = json.loads((run / "report.json").read_text())["stages"]["msbas"]
+    assert rep["dim"] == dim and rep["slope_constraint"] == (case == "3d_slopes")
+    assert f"msbas: {dim}D inversion" in (run / "run.log").read_text()
+    c0, c1, r0, r1 = parse_header(header).window
+    labels = sorted({p.name[6:21] for p in out.glob("MSBAS_????????T??????_v*.tif")})
+    for code, name in cli.FILE_COMPONENTS[dim]:
+        want = np.stack([rasterio.open(out / f"MSBAS_{lab}_v{code}.tif").read(1) for lab in labels[1:]])
+        want = want[:, r0:r1 + 1, c0:c1 + 1]
+        have = np.nan_to_num(got[f"velocity_{name}"].values)
+        np.testing.assert_allclose(have, want, rtol=1e-5, atol=1e-5 * np.abs(want).max(), err_msg=name)

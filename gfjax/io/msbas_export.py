@@ -15,7 +15,9 @@ becomes 0 (no data), so an exact 0 in the data also reads as no data. Old keys s
 ``I_FLAG`` are not written: MSBAS v10 and gfjax's parser ignore them (with a warning).
 
 :func:`read_msbas_inputs` parses a header with :func:`gfjax.io.msbas_header.parse_header` and reads
-the maps with :func:`gfjax.io.msbas_maps.read_map`, cropped to WINDOW_SIZE, 0 and NaN → NaN.
+the maps with :func:`gfjax.io.msbas_maps.read_maps` (as ``python -m gfjax.msbas``: FORMAT=2, r
+fills holes), cropped to WINDOW_SIZE, 0 and NaN → NaN, and the sets' geometry with
+:func:`gfjax.io.msbas_geometry.read_header_geometry`.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from ..geometry.grid import MapGrid
 from .geotiff import write_geotiff
 
 if TYPE_CHECKING:
+    from .msbas_geometry import HeaderGeometry
     from .msbas_header import Header
 
 KINDS = {"range": 0, "azimuth": 1}
@@ -152,35 +155,45 @@ class MsbasInputs:
     slave: np.ndarray
     t_master: np.ndarray        # (M,) decimal years
     t_slave: np.ndarray
-    set_vectors: np.ndarray     # (S, 3) (north, east, up)
+    set_vectors: np.ndarray     # (S, 3) (north, east, up), or (S, 3, rows, cols): 7-field SETs
     grid: MapGrid | None        # of the window, when the maps are georeferenced
     names: list[str]            # "list.txt:line" per map
+    geometry: HeaderGeometry | None = None   # passes, slopes, v10's dimension (msbas_geometry.py)
 
 
 def read_msbas_inputs(header_path: str | PathLike[str]) -> MsbasInputs:
-    """Parse ``header_path`` and read its maps; every map must share size, transform and CRS."""
-    # imported here: the gfjax.msbas package pulls in its JAX solver on import
-    from ..geometry.projection import projection_vectors
-    from .msbas_header import map_times, parse_header
-    from .msbas_maps import MapReadError, read_map
+    """Parse ``header_path`` and read its maps as ``python -m gfjax.msbas`` does (FORMAT=2, r fills
+    holes up to r pixels; gfjax/io/msbas_maps.py) and the geometry of its sets and slopes
+    (:func:`gfjax.io.msbas_geometry.read_header_geometry`: vectors per set or per pixel, v10's
+    dimension); every map must share size, transform and CRS."""
+    import rasterio
 
-    def projection(heading: float, incidence: float, kind: str) -> np.ndarray:
-        return projection_vectors(heading, incidence)[0 if kind == "range" else 1]
+    from .msbas_geometry import read_header_geometry
+    from .msbas_header import map_times, parse_header
+    from .msbas_maps import MapReadError, read_maps
 
     hdr = parse_header(header_path)
     entries, set_index, tm, ts = map_times(hdr)
     c0, c1, r0, r1 = hdr.window
-    maps = np.empty((len(entries), r1 - r0 + 1, c1 - c0 + 1), np.float32)
     first: tuple[tuple[Any, Any], Path] | None = None     # ((transform, CRS), file) of the first map
-    for j, e in enumerate(entries):
-        data, prof = read_map(e.path, hdr.file_size, e.where)
-        geo = (prof.get("transform"), prof.get("crs"))
+    for e in entries:
+        if not e.path.is_file():
+            raise MapReadError(f"{e.where}: map {e.path} not found")
+        try:
+            with rasterio.open(e.path) as src:
+                geo, size = (src.transform, src.crs), (src.width, src.height)
+        except Exception as exc:                                  # rasterio / GDAL errors
+            raise MapReadError(f"{e.where}: cannot read map {e.path}: {exc}") from None
+        if size != tuple(hdr.file_size):
+            raise MapReadError(f"{e.where}: map {e.path} is {size[0]}x{size[1]} (cols x rows), "
+                               f"FILE_SIZE says {hdr.file_size[0]}x{hdr.file_size[1]}")
         if first is None:
             first = (geo, e.path)
         elif geo != first[0]:
             raise MapReadError(f"{e.where}: map {e.path} has transform/CRS {geo}, {first[1]} has {first[0]}")
-        data = data[r0:r1 + 1, c0:c1 + 1]
-        maps[j] = np.where(np.isfinite(data) & (data != 0), data, np.nan)
+    data, _ = read_maps([e.path for e in entries], [e.where for e in entries], hdr.file_size, hdr.window,
+                        fill_radius=hdr.interp_radius)
+    maps = np.where(data != 0, data, np.float32(np.nan)).astype(np.float32)
     grid = None
     assert first is not None                    # parse_header refuses a set without maps
     (transform, crs), _ = first
@@ -188,15 +201,14 @@ def read_msbas_inputs(header_path: str | PathLike[str]) -> MsbasInputs:
         full = MapGrid.from_transform(transform, crs, *hdr.file_size, name=str(first[1]))
         grid = MapGrid(full.epsg, full.x0 + c0 * full.spacing, full.y0 - r0 * full.spacing, full.spacing,
                        c1 - c0 + 1, r1 - r0 + 1)
-    vectors = np.array([projection(s.heading, s.incidence, "range" if s.kind == 0 else "azimuth")
-                        for s in hdr.sets])
+    geometry = read_header_geometry(hdr)
 
     def as_dt64(xs: Iterable[_dt.datetime]) -> np.ndarray:
         return np.array([np.datetime64(x, "s") for x in xs], dtype="datetime64[s]")
 
     return MsbasInputs(hdr, maps, np.asarray(set_index), as_dt64(e.master for e in entries),
-                       as_dt64(e.slave for e in entries), np.asarray(tm), np.asarray(ts), vectors, grid,
-                       [e.where for e in entries])
+                       as_dt64(e.slave for e in entries), np.asarray(tm), np.asarray(ts), geometry.set_vectors,
+                       grid, [e.where for e in entries], geometry)
 
 
 def msbas_time(when: _dt.datetime | np.datetime64 | str) -> str:

@@ -6,14 +6,17 @@ msbas and products on the maps the header lists (no tracking, no geocoding).
 Next to ``header.txt`` (all optional, on the grid of the maps' WINDOW_SIZE, as in a stack folder,
 :mod:`gfjax.io.stack`)::
 
-    dem.tif (or dem + dem.par)   DEM, m: needed only with msbas.dim=4 (surface gradients)
+    dem.tif (or dem + dem.par)   DEM, m: needed only with msbas.dim=4 and no DD_NSEW_FILES
     ice_mask.tif / ice_outline.geojson   the ice (default: every cell)
     flowline.geojson             flowline products and figures
 
 The maps become the map stack the geocode stage writes (:func:`map_stack`, the layout of
-``work/geocode-*/maps.nc``), so the msbas stage runs unchanged. The experiment leaves
-``msbas.order`` / ``lam`` / ``min_coverage`` / ``calibration`` null: the msbas stage then follows
-the header's R_FLAG / MC_FLAG / C_FLAG as ``python -m gfjax.msbas header.txt`` does (same code,
+``work/geocode-*/maps.nc``; a 7-field SET's per-pixel vectors as ``set_vector`` (set, neu, y, x)),
+read as ``python -m gfjax.msbas`` reads them (FORMAT=2, r fills holes; v10's vectors, passes,
+DD_NSEW_FILES slopes and dimension: :attr:`MsbasScene.geometry`, gfjax/io/msbas_geometry.py).
+The experiment leaves ``msbas.dim`` / ``order`` / ``lam`` / ``min_coverage`` / ``calibration``
+null: the msbas stage then follows v10's dimension and the header's R_FLAG / MC_FLAG / C_FLAG
+and DD_NSEW_FILES as ``python -m gfjax.msbas header.txt`` does (same code,
 gfjax/msbas/header_flags.py); a value given on the command line overrides the header's.
 """
 from __future__ import annotations
@@ -34,6 +37,8 @@ from .stack_rasters import StackError, load_dem, load_flowline, load_ice
 
 if TYPE_CHECKING:
     import xarray as xr
+
+    from .msbas_geometry import HeaderGeometry
 
     from ..protocols import Flowline
 
@@ -64,6 +69,7 @@ class MsbasScene:
     flowline: Flowline | None = None  # gfjax.protocols.Flowline
     folder: Path | None = None  # where dem.tif / ice_mask.tif / flowline.geojson are looked for
     tracks: dict[str, Any] = field(default_factory=dict)
+    geometry: HeaderGeometry | None = None  # MSBAS header: passes, DD_NSEW_FILES slopes, v10's dimension
     has_truth = False
 
     def map_stack(self) -> xr.Dataset:
@@ -93,7 +99,8 @@ class MsbasScene:
 def map_stack(inputs: MsbasInputs, grid: MapGrid) -> xr.Dataset:
     """The maps of an MSBAS folder as the geocode stage's map stack (``displacement`` (map, y, x),
     ``set_index``, ``t_master``, ``t_slave``, ``pair``, ``track`` = the set's list-file stem,
-    ``kind``, ``set_vector`` (set, neu), ``set_track``, ``set_kind``; grid attached)."""
+    ``kind``, ``set_vector`` (set, neu) — (set, neu, y, x) with a 7-field SET's per-pixel look
+    angles —, ``set_track``, ``set_kind``; grid attached)."""
     sets = inputs.header.sets
     return stack_dataset(inputs.maps, inputs.set_index, inputs.t_master, inputs.t_slave, inputs.set_vectors,
                          [Path(s.list_file).stem for s in sets], [KIND_NAMES[int(s.kind)] for s in sets], grid,
@@ -103,7 +110,8 @@ def map_stack(inputs: MsbasInputs, grid: MapGrid) -> xr.Dataset:
 def stack_dataset(maps: ArrayLike, set_index: ArrayLike, t_master: ArrayLike, t_slave: ArrayLike,
                   set_vectors: ArrayLike, names: Sequence[str], kinds: Sequence[str], grid: MapGrid,
                   source: str) -> xr.Dataset:
-    """Maps (M, ny, nx) m along their set's vector → the geocode stage's map stack layout."""
+    """Maps (M, ny, nx) m along their set's vector ((S, 3), or (S, 3, ny, nx) per pixel) → the
+    geocode stage's map stack layout."""
     import xarray as xr
 
     from .netcdf import attach_grid
@@ -119,7 +127,7 @@ def stack_dataset(maps: ArrayLike, set_index: ArrayLike, t_master: ArrayLike, t_
         coords={"track": ("map", [names[i] for i in idx]), "kind": ("map", [kinds[i] for i in idx]),
                 "set_index": ("map", idx), "t_master": ("map", np.asarray(t_master, np.float64)),
                 "t_slave": ("map", np.asarray(t_slave, np.float64)), "pair": ("map", pair),
-                "set_vector": (("set", "neu"), np.asarray(set_vectors, np.float64)),
+                "set_vector": (("set", "neu", "y", "x")[:np.ndim(set_vectors)], np.asarray(set_vectors, np.float64)),
                 "set_track": ("set", list(names)), "set_kind": ("set", list(kinds))},
         attrs={"source": source, "grid_spacing_m": grid.spacing})
     return attach_grid(ds, grid)
@@ -141,7 +149,7 @@ def load_msbas_scene(header: str | PathLike[str]) -> MsbasScene:
     folder = path.parent
     mask, outline, holes = load_ice(folder, inputs.grid)
     return MsbasScene(path, map_stack(inputs, inputs.grid), inputs.grid, mask, outline, holes,
-                      load_flowline(folder), folder)
+                      load_flowline(folder), folder, geometry=inputs.geometry)
 
 
 def load_autorift_scene(folder: str | PathLike[str]) -> MsbasScene:

@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from gfjax.io.msbas_header import HeaderError, map_times, parse_header
-from gfjax.io.msbas_maps import read_maps, read_raster, template_profile
+from gfjax.io.msbas_geometry import read_header_geometry
+from gfjax.io.msbas_maps import read_maps, template_profile
 from gfjax.io.msbas_outputs import (AtomicOutputs, TifWriter, flag_lines, time_matrix_text, tsout,
                                     v10_time_matrix)
-from gfjax.msbas import v10
 from gfjax.msbas.header_flags import apply_header_flags, header_window
 from gfjax.msbas.network import epoch_label
 
@@ -60,32 +60,11 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
     win = hdr.window
     ny, nx = win[3] - win[2] + 1, win[1] - win[0] + 1
 
-    # geometry: vectors and passes of every set (per-pixel files for 7-field SETs)
-    vectors, pixel_ok, passes = [], np.ones((ny, nx), bool), []
-    for s in hdr.sets:
-        if s.theta_file is not None:
-            theta, _ = read_raster(s.theta_file, hdr.file_size, win, f"{s.where}: theta file")
-            phi, _ = read_raster(s.phi_file, hdr.file_size, win, f"{s.where}: phi file")
-            vec = v10.pixel_vectors(s.kind, theta, phi)
-            pixel_ok &= vec[0] != 0
-        else:
-            vec = v10.set_vector(s.kind, s.heading, s.incidence)
-            if vec[0] == 0:
-                pixel_ok[:] = False
-        try:
-            passes.append(v10.set_pass(s.kind, s.heading, s.incidence,
-                                       vec if s.theta_file is not None else None))
-        except v10.V10Error as err:
-            raise v10.V10Error(f"{s.where}: {err}") from None
-        vectors.append(vec)
-    slopes = None
-    if hdr.gradient_files:
-        slopes = np.stack([read_raster(p, hdr.file_size, win, f"{hdr.path}: DD_NSEW_FILES")[0]
-                           for p in hdr.gradient_files]).astype(np.float64)
-    dim = v10.v10_dimension([s.kind for s in hdr.sets], passes, slopes is not None, hdr.d_flag,
-                            where=str(hdr.path))
-    note(f"MSBAS-{dim}D: sets " + ", ".join(f"{'RA'[s.kind]}{p}" for s, p in zip(hdr.sets, passes))
-         + (" with slope constraint rows" if slopes is not None else ""))
+    # geometry: vectors and passes of every set (per-pixel files for 7-field SETs), slopes,
+    # v10's dimension (shared with the pipeline's +experiment=msbas_inputs)
+    geo = read_header_geometry(hdr)
+    pixel_ok, passes, slopes, dim = geo.pixel_ok, geo.passes, geo.slopes, geo.dim
+    note(geo.describe(hdr))
 
     # maps, statistics, MC_FLAG, calibration, z-score mask
     t0 = time.time()
@@ -105,16 +84,12 @@ def run(header_path, workdir=".", *, memory_budget_mb: float = 1024.0, lcurve=No
     # network window by pass, as v10
     window = header_window(passes, set_index[kept], tm[kept], ts[kept], dim)
     values = flags.values(maps)
-    if any(s.theta_file is not None for s in hdr.sets):
-        set_vectors = np.stack([v if v.ndim == 3 else np.broadcast_to(v[:, None, None], (3, ny, nx))
-                                for v in vectors])
-    else:
-        set_vectors = np.stack(vectors)
+    set_vectors = geo.set_vectors
     lam, order = hdr.lam, hdr.order
     from gfjax.msbas.api import invert_products
 
     common = dict(dim=dim, order=order, names=[names[j] for j in kept], window=window,
-                  slope_constraint=slopes is not None and dim == 3,
+                  slope_constraint=geo.slope_constraint,
                   memory_budget_mb=memory_budget_mb)
     if lcurve is not None:
         lam = _lcurve_lambda(values, set_index[kept], tm[kept], ts[kept], set_vectors, slopes,

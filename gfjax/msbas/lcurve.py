@@ -77,14 +77,16 @@ def exact_column_sums(values, n_total: int | None = None, allreduce=None) -> np.
 
 def lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
                  dim: int, order: int, lams, memory_budget_mb: float = 1024.0, component_scale=None,
-                 damping=None):
+                 damping=None, slope_constraint: bool = False):
     """Per-pixel ``‖A x_λ − d‖²`` and ``‖L x_λ‖²`` over ``lams`` (each > 0): returns (sorted λ
-    (L,), res2 (P, L), sem2 (P, L)) float64, 0 for pixels without data."""
+    (L,), res2 (P, L), sem2 (P, L)) float64, 0 for pixels without data. ``slope_constraint``:
+    the 3D surface-parallel rows from ``gradients`` (MSBAS v10's DD_NSEW_FILES, see api.prepare)."""
     lams = np.sort(np.asarray(lams, np.float64))
     if len(lams) < 3 or np.any(lams <= 0):
         raise ValueError(f"lcurve needs >= 3 values of lam, all > 0, got {lams.tolist()}")
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
-                   dim=dim, order=order, lam=float(lams[0]), component_scale=component_scale, damping=damping)
+                   dim=dim, order=order, lam=float(lams[0]), component_scale=component_scale, damping=damping,
+                   slope_constraint=slope_constraint)
     if prep.disp.shape[0] == 0:                         # e.g. an MPI rank without L-curve pixels
         return lams, np.zeros((0, lams.size)), np.zeros((0, lams.size))
     st = prep.st

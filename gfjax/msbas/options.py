@@ -11,7 +11,8 @@ class MsbasOptions:
 
     dim: number of velocity components — 1 (LOS, one geometry), 2 (east, up: asc + desc range),
         3 (north, east, up: with azimuth offsets), 4 (north, east, up_spf, up_nspf: 3 + SPF rows
-        from surface gradients). Default 3.
+        from surface gradients). Default 3. null (data.source=msbas only): MSBAS v10's dimension of
+        the header (its sets' kinds and passes, DD_NSEW_FILES, D_FLAG), as ``python -m gfjax.msbas``.
     order: Tikhonov order — 0 (λ x), 1 (first differences of consecutive intervals), 2 (second
         differences); no Δt scaling (MSBAS v10). Default 1.
     lam: Tikhonov weight λ (> 0 with order 1/2; 0 with order 0 = no regularisation). MSBAS users
@@ -47,7 +48,7 @@ class MsbasOptions:
         absorb kilometres of spurious uplift. 0 = off (MSBAS v10). Default 0.
     """
 
-    dim: int = 3
+    dim: Optional[int] = 3
     order: Optional[int] = 1
     lam: Optional[float] = 0.1
     lam_candidates: List[float] = field(default_factory=list)
@@ -70,7 +71,7 @@ class MsbasOptions:
 
     def validate(self) -> "MsbasOptions":
         """Raise ValueError naming the field for out-of-range values; returns self."""
-        if self.dim not in (1, 2, 3, 4):
+        if self.dim is not None and self.dim not in (1, 2, 3, 4):
             raise ValueError(f"msbas.dim must be 1, 2, 3 or 4, got {self.dim}")
         if self.order is not None and self.order not in (0, 1, 2):
             raise ValueError(f"msbas.order must be 0, 1 or 2, got {self.order}")
@@ -90,10 +91,11 @@ class MsbasOptions:
         if self.outlier_max_deviation <= 0 or self.outlier_min_deviation_m < 0:
             raise ValueError("msbas.outlier_max_deviation must be > 0 and msbas.outlier_min_deviation_m "
                              f">= 0, got {self.outlier_max_deviation}, {self.outlier_min_deviation_m}")
-        if self.lam_scale is not None and (len(self.lam_scale) != self.dim or min(self.lam_scale) < 0):
+        if self.lam_scale is not None and ((self.dim is not None and len(self.lam_scale) != self.dim)
+                                           or min(self.lam_scale) < 0):
             raise ValueError(f"msbas.lam_scale must be null or {self.dim} values >= 0 (one per component), "
                              f"got {self.lam_scale}")
-        if self.nspf_damping < 0 or (self.nspf_damping > 0 and self.dim != 4):
+        if self.nspf_damping < 0 or (self.nspf_damping > 0 and self.dim not in (4, None)):
             raise ValueError(f"msbas.nspf_damping must be >= 0, and 0 unless dim=4 (nSPF is the 4th "
                              f"component), got {self.nspf_damping} with dim={self.dim}")
         if not 0 < self.rcond < 1:
@@ -101,7 +103,8 @@ class MsbasOptions:
         return self
 
     def from_header(self) -> list[str]:
-        """The options left null, to take from an MSBAS header (R_FLAG, MC_FLAG, C_FLAG)."""
-        given = {"order": self.order, "lam": self.lam, "min_coverage": self.min_coverage,
+        """The options left null, to take from an MSBAS header (v10's dimension, R_FLAG, MC_FLAG,
+        C_FLAG)."""
+        given = {"dim": self.dim, "order": self.order, "lam": self.lam, "min_coverage": self.min_coverage,
                  "calibration": self.calibration}
         return [k for k, v in given.items() if v is None]

@@ -97,8 +97,32 @@ def _msbas_preflight(settings) -> None:
     header = Path(data.path).expanduser()
     if not header.is_file():
         raise ValueError(f"data.path: MSBAS header {data.path} not found")
-    _require_dem_for_4d(settings, header.parent, "on the maps' grid in {}, next to the header")
+    _msbas_header_preflight(settings, header)
     reference_products(settings)
+
+
+def _msbas_header_preflight(settings: Any, header: Path) -> None:
+    """What the header decides, checked before any stage: a DEM for msbas.dim=4 unless the header
+    gives DD_NSEW_FILES (the 4D split then takes its slopes, as MSBAS v10); with msbas.dim null
+    (v10's dimension) a header that v10 runs 1D or 2D has no north component, which the products
+    stage needs (horizontal speed, flowlines, figures): refused, naming what runs it."""
+    from gfjax.io.msbas_header import parse_header
+
+    hdr = parse_header(header)
+    if not hdr.gradient_files:
+        _require_dem_for_4d(settings, header.parent, "on the maps' grid in {}, next to the header")
+    if getattr(getattr(settings, "msbas", None), "dim", 3) is not None:
+        return
+    from gfjax.io.msbas_geometry import read_header_geometry
+
+    geometry = read_header_geometry(hdr)
+    if geometry.dim < 3 and "products" in list(getattr(settings, "stages", None) or []):
+        comps = "LOS" if geometry.dim == 1 else "east, up"
+        raise ValueError(
+            f"{header}: MSBAS v10 inverts this header in {geometry.dim}D ({comps}; "
+            f"{geometry.describe(hdr)}): no north component, which the products stage needs (horizontal "
+            f"speed, flowlines, figures). For v10's outputs run `python -m gfjax.msbas {header}`; for the "
+            f"time series alone run +experiment=msbas_inputs 'stages=[msbas]' (products/timeseries.nc)")
 
 
 def _autorift_preflight(settings) -> None:

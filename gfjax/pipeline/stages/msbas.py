@@ -164,20 +164,22 @@ def run_msbas(ctx) -> dict:
         bands = in_memory(stack)
     if dropped:
         log.warning("msbas: %d maps dropped (ice coverage <= msbas.min_coverage=%g)", dropped, opts.min_coverage)
-    log.info("msbas: %dD inversion (%s), Tikhonov order %d", opts.dim,
+    gradients, slope_rows = header_slopes(ctx, opts)
+    log.info("msbas: %dD inversion (%s), Tikhonov order %d%s", opts.dim,
              {1: "LOS", 2: "east, up", 3: "north, east, up",
-              4: "north, east, up SPF, up nSPF"}[opts.dim], opts.order)
-    gradients = None
-    if opts.dim == 4:
+              4: "north, east, up SPF, up nSPF"}[opts.dim], opts.order,
+             ", surface-parallel constraint rows (DD_NSEW_FILES)" if slope_rows else "")
+    if opts.dim == 4 and gradients is None:
         g_n, g_e = surface_gradients(scene.dem, grid.spacing, geo.dem_smoothing_m, geo.max_surface_slope)
         gradients = np.stack([g_n, g_e])
     lam = opts.lam
     lcurve = None
     if opts.select_lam == "lcurve" or opts.lam_candidates:
-        lam, lcurve = _lcurve(ctx, stack, gradients, opts, bands)
+        lam, lcurve = _lcurve(ctx, stack, gradients, opts, bands, slope_rows)
         if opts.select_lam != "lcurve":
             lam = opts.lam
-    ds = invert_rows(ctx, stack, gradients, lam, opts, window=None if header is None else header["window"], bands=bands)
+    ds = invert_rows(ctx, stack, gradients, lam, opts, window=None if header is None else header["window"], bands=bands,
+                     slope_constraint=slope_rows)
     if bands.scratch is not None:
         bands.scratch.unlink(missing_ok=True)
     if ds is None:  # an MPI rank other than 0: its part is written, rank 0 merges
@@ -199,6 +201,7 @@ def run_msbas(ctx) -> dict:
     metrics = {"pixels": int(rank.size), "ice_pixels": int(ice.sum()), "epochs": int(ds.sizes["time"]),
                "intervals": int(ds.sizes["interval"]), "maps_used": int(stack.sizes["map"]),
                "maps_dropped": dropped, "outliers_rejected": screened, "lam": lam, "dim": opts.dim, "order": opts.order,
+               "slope_constraint": slope_rows,
                "rank": {"max_possible": int(ds.sizes["interval"] * opts.dim),
                         "median_on_ice": float(np.median(rank[ice])), "min_on_ice": int(rank[ice].min()),
                         "full_rank_fraction_on_ice": float((rank[ice] == rank.max()).mean())},
@@ -212,14 +215,15 @@ def run_msbas(ctx) -> dict:
 
 
 def follow_header(ctx, stack: xr.Dataset, opts):
-    """data.source=msbas with msbas options left null: the header's R_FLAG (order, λ), MC_FLAG
-    and C_FLAG with MSBAS v10's meaning, through the code of ``python -m gfjax.msbas``
-    (msbas/header_flags.py). Returns (stack of the kept, calibrated maps, options with the
-    header's values filled in, a summary for the metrics)."""
+    """data.source=msbas with msbas options left null: v10's dimension (dim), the header's R_FLAG
+    (order, λ), MC_FLAG and C_FLAG with MSBAS v10's meaning, through the code of
+    ``python -m gfjax.msbas`` (gfjax/io/msbas_geometry.py: vectors, passes, slopes, dimension;
+    msbas/header_flags.py: MC_FLAG, C_FLAG, z-score mask, epoch window). Returns (stack of the
+    kept, calibrated maps, options with the header's values filled in, a summary for the metrics)."""
     import dataclasses
 
     from gfjax.io.msbas_header import parse_header
-    from gfjax.msbas.header_flags import apply_header_flags, header_window, set_passes
+    from gfjax.msbas.header_flags import apply_header_flags, header_window
     from gfjax.pipeline.data import source
 
     null = opts.from_header()
@@ -227,7 +231,8 @@ def follow_header(ctx, stack: xr.Dataset, opts):
         raise StageError(f"msbas: {', '.join('msbas.' + k for k in null)} null means 'from the MSBAS header', "
                          f"which only data.source=msbas has; give values")
     hdr = parse_header(ctx.scene.path)
-    fill = {k: v for k, v in (("order", hdr.order), ("lam", hdr.lam)) if k in null}
+    geometry = header_geometry(ctx.scene, hdr)
+    fill = {k: v for k, v in (("dim", geometry.dim), ("order", hdr.order), ("lam", hdr.lam)) if k in null}
     opts = dataclasses.replace(opts, **fill, min_coverage=opts.min_coverage or 0.0, calibration="none").validate()
     eff = dataclasses.replace(hdr, min_coverage=hdr.min_coverage if "min_coverage" in null else 0.0,
                               calibration=hdr.calibration if "calibration" in null else "none",
@@ -235,7 +240,7 @@ def follow_header(ctx, stack: xr.Dataset, opts):
     disp = stack["displacement"].values
     names = [f"{t}:{p}" for t, p in zip(stack["track"].values, stack["pair"].values)]
     try:
-        flags = apply_header_flags(eff, disp, names)
+        flags = apply_header_flags(eff, disp, names, geometry.pixel_ok, geometry.slopes)
     except ValueError as err:
         raise StageError(f"msbas: {err}") from None
     for n in flags.notes:
@@ -243,22 +248,58 @@ def follow_header(ctx, stack: xr.Dataset, opts):
     values = flags.values(np.nan_to_num(disp, nan=0.0))
     stack = stack.isel(map=flags.kept)
     stack["displacement"] = (stack["displacement"].dims, values, stack["displacement"].attrs)
-    used = ([f"R_FLAG={hdr.r_flag} (order {opts.order}, lambda {opts.lam:g})"] if fill else []) + (
+    used = ([geometry.describe(hdr)] if "dim" in null else []) + (
+        [f"R_FLAG={hdr.r_flag} (order {opts.order}, lambda {opts.lam:g})"] if {"order", "lam"} & set(fill) else []) + (
         [f"MC_FLAG={hdr.min_coverage:g}"] if "min_coverage" in null else []) + (
         [f"C_FLAG={flags.c_flag}"] if "calibration" in null else [])
-    log.info("msbas: from %s: %s; %d of %d maps kept", hdr.path.name, ", ".join(used), flags.kept.size, disp.shape[0])
+    log.info("msbas: from %s: %s; %d of %d maps kept", hdr.path.name, "; ".join(used), flags.kept.size, disp.shape[0])
     try:
-        window = header_window(set_passes(hdr), stack["set_index"].values, stack["t_master"].values,
+        window = header_window(geometry.passes, stack["set_index"].values, stack["t_master"].values,
                                stack["t_slave"].values, opts.dim)
     except ValueError as err:
         raise StageError(f"msbas: {hdr.path}: {err}") from None
-    summary = {"from_header": null, "order": opts.order, "lam": opts.lam, "c_flag": flags.c_flag,
+    summary = {"from_header": null, "dim": opts.dim, "order": opts.order, "lam": opts.lam, "c_flag": flags.c_flag,
                "mc_flag": eff.min_coverage, "maps_removed": int(flags.removed.sum()), "window": list(window)}
     return stack, opts, summary
 
 
+def header_geometry(scene, hdr=None):
+    """The geometry of an MSBAS scene's header (:class:`gfjax.io.msbas_geometry.HeaderGeometry`:
+    vectors, passes, DD_NSEW_FILES slopes, v10's dimension), read with the scene or now; None for
+    other scenes."""
+    geometry = getattr(scene, "geometry", None)
+    if geometry is None and hdr is not None:
+        from gfjax.io.msbas_geometry import read_header_geometry
+
+        geometry = read_header_geometry(hdr)
+    return geometry
+
+
+def header_slopes(ctx, opts) -> tuple[np.ndarray | None, bool]:
+    """(gradients, slope constraint rows) from the MSBAS header's DD_NSEW_FILES (north, east
+    slopes), as ``python -m gfjax.msbas``: 3D adds one surface-parallel constraint row per
+    interval, 4D splits the vertical with them (no DEM needed). (None, False) without them; with
+    msbas.dim 1 or 2 they are not used, with a warning (MSBAS v10 runs 3D or 4D with slopes)."""
+    geometry = header_geometry(ctx.scene)
+    slopes = None if geometry is None else geometry.slopes
+    if slopes is None:
+        return None, False
+    if opts.dim in (3, 4):
+        log.info("msbas: surface slopes from %s's DD_NSEW_FILES (%s)", ctx.scene.path.name,
+                 "constraint rows" if opts.dim == 3 else "the 4D split of the vertical, no DEM")
+        return slopes, opts.dim == 3
+    log.warning("msbas: %s: DD_NSEW_FILES not used: msbas.dim=%d has no north component (MSBAS v10 runs "
+                "3D or 4D with slopes; leave msbas.dim null to follow the header)", ctx.scene.path, opts.dim)
+    return None, False
+
+
+def band_vectors(vectors: np.ndarray, r0: int, r1: int) -> np.ndarray:
+    """The set vectors of rows r0:r1: (S, 3) as they are, per-pixel (S, 3, y, x) sliced."""
+    return vectors if vectors.ndim == 2 else vectors[:, :, r0:r1]
+
+
 def invert_rows(ctx, stack, gradients, lam: float, opts=None, window=None,
-                bands: Bands | None = None) -> xr.Dataset | None:
+                bands: Bands | None = None, slope_constraint: bool = False) -> xr.Dataset | None:
     """The inversion of all pixels (one process: band by band of ``bands``, default the
     stack's displacement in memory), or with MPI of this
     rank's rows, written as a part file and merged by rank 0 (None on the other ranks). Pixels
@@ -272,10 +313,10 @@ def invert_rows(ctx, stack, gradients, lam: float, opts=None, window=None,
 
     def invert(r0: int, r1: int) -> xr.Dataset:
         return invert_maps(bands.read(r0, r1), stack["set_index"].values, stack["t_master"].values,
-                           stack["t_slave"].values, stack["set_vector"].values,
+                           stack["t_slave"].values, band_vectors(stack["set_vector"].values, r0, r1),
                            None if gradients is None else gradients[:, r0:r1], dim=opts.dim,
                            order=opts.order, lam=lam, rcond=opts.rcond, memory_budget_mb=opts.memory_budget_mb,
-                           window=window,
+                           window=window, slope_constraint=slope_constraint,
                            **MsbasOptions.solver_options(opts))
     if workers.size == 1:
         spans = bands.spans()
@@ -323,7 +364,8 @@ def finished_part(path, lam: float, opts, rows: int):
     return path if same else None
 
 
-def _lcurve(ctx, stack, gradients, opts=None, bands: Bands | None = None) -> tuple[float, dict]:
+def _lcurve(ctx, stack, gradients, opts=None, bands: Bands | None = None,
+            slope_constraint: bool = False) -> tuple[float, dict]:
     """L-curve over ``msbas.lam_candidates`` in one pass; returns (chosen λ, table); plots it.
 
     The L-curve pixels (at most ``msbas.lcurve_max_pixels`` with data, evenly strided) are split
@@ -347,8 +389,11 @@ def _lcurve(ctx, stack, gradients, opts=None, bands: Bands | None = None) -> tup
             cols.append(bands.read(r0, r1).reshape(m, -1)[:, sel])
     sub = (np.concatenate(cols, axis=1) if cols else np.zeros((m, 0), np.float32))[:, None, :]
     grads = None if gradients is None else gradients.reshape(2, -1)[:, mine][:, None, :]
+    vectors = stack["set_vector"].values
+    if vectors.ndim == 4:  # per-pixel vectors (7-field SETs): those of the L-curve pixels
+        vectors = vectors.reshape(vectors.shape[:2] + (-1,))[:, :, mine][:, :, None, :]
     lams, res2, sem2 = lc.lcurve_terms(sub, stack["set_index"].values, stack["t_master"].values,
-                                       stack["t_slave"].values, stack["set_vector"].values, grads,
+                                       stack["t_slave"].values, vectors, grads, slope_constraint=slope_constraint,
                                        dim=opts.dim, order=opts.order, lams=list(opts.lam_candidates),
                                        memory_budget_mb=opts.memory_budget_mb, **MsbasOptions.solver_options(opts))
     sums = lc.exact_column_sums(np.concatenate([res2, sem2], axis=1), n_total=take.size,
