@@ -356,3 +356,54 @@ def test_msbas_inputs_invert_every_header_form_as_the_msbas_command(case, stages
         want = want[:, r0:r1 + 1, c0:c1 + 1]
         have = np.nan_to_num(got[f"velocity_{name}"].values)
         np.testing.assert_allclose(have, want, rtol=1e-5, atol=1e-5 * np.abs(want).max(), err_msg=name)
+
+
+def test_lambda_lcurve_of_the_msbas_command_is_the_stage_s(tmp_path, monkeypatch):
+    """``python -m gfjax.msbas --lambda-lcurve`` and the msbas stage's L-curve (select_lam=lcurve)
+    on one golden header (3D with surface-parallel rows, v10's epoch window): one function
+    (gfjax.msbas.lcurve.lcurve) on the inversion's system, the same norms and the same λ, which
+    the command then inverts with (its inversion captured, not run: fast; the option's whole run
+    is in test_msbas_cli)."""
+    from types import SimpleNamespace
+
+    from gfjax.msbas import api, cli
+    from gfjax.msbas import lcurve as lc
+    from gfjax.msbas.options import MsbasOptions
+    from gfjax.pipeline.stages.msbas import _lcurve, follow_header, header_slopes
+
+    header = _golden("3d_slopes")
+    lams = [0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
+    results, calls = [], []
+    real, real_terms = lc.lcurve_from_sums, lc.lcurve_terms
+
+    def keep(*a, **kw):
+        results.append(real(*a, **kw))
+        return results[-1]
+
+    def terms(*a, **kw):
+        calls.append(kw)
+        return real_terms(*a, **kw)
+    seen = {}
+
+    def invert(*a, **kw):           # the command's inversion: its λ, then stop (fast)
+        seen.update(kw)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(lc, "lcurve_from_sums", keep)
+    monkeypatch.setattr(lc, "lcurve_terms", terms)
+    monkeypatch.setattr(api, "invert_products", invert)
+    with pytest.raises(KeyboardInterrupt):
+        cli.run(header, tmp_path, lcurve=lams)
+    assert seen["lam"] == results[0].best_lam
+
+    ctx = _msbas_ctx(header)
+    ctx.workers = SimpleNamespace(size=1, rank=0, is_root=True)
+    ctx.settings.products = SimpleNamespace(figures=False)
+    opts = MsbasOptions(dim=None, order=None, lam=None, min_coverage=None, calibration=None,
+                        lam_candidates=lams, select_lam="lcurve").validate()
+    stack, opts, summary = follow_header(ctx, ctx.scene.map_stack(), opts)
+    gradients, slope_rows = header_slopes(ctx, opts)
+    lam, table = _lcurve(ctx, stack, gradients, opts, None, slope_rows, window=summary["window"])
+    assert slope_rows and calls[1]["slope_constraint"] and tuple(calls[1]["window"]) == tuple(calls[0]["window"])
+    assert table["pixels"] == 594 and lam == results[0].best_lam
+    np.testing.assert_allclose(table["residual_norm_m"], results[0].residual_norm, rtol=1e-12)
+    np.testing.assert_allclose(table["solution_seminorm"], results[0].solution_norm, rtol=1e-12)

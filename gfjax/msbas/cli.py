@@ -202,11 +202,11 @@ def _lcurve_lambda(values, set_index, tm, ts, set_vectors, slopes, lams, common,
     from gfjax.msbas.lcurve import lcurve
 
     dim = common["dim"]
-    res = lcurve(values, set_index, tm, ts, set_vectors, slopes if dim == 4 else None,
-                 lams=list(lams), dim=dim, order=max(common["order"], 0),
-                 memory_budget_mb=common["memory_budget_mb"])
-    note(f"L-curve over {len(lams)} λ (network window and slope rows of gfjax's default): corner "
-         f"at λ = {res.best_lam:g}")
+    res = lcurve(values, set_index, tm, ts, set_vectors, slopes, lams=list(lams), dim=dim,
+                 order=max(common["order"], 0), memory_budget_mb=common["memory_budget_mb"],
+                 slope_constraint=common["slope_constraint"], window=common["window"])
+    note(f"L-curve over {len(lams)} λ (the inversion's system: v10's epoch window, slope rows): "
+         f"corner at λ = {res.best_lam:g}")
     return float(res.best_lam)
 
 

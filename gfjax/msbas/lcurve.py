@@ -77,16 +77,18 @@ def exact_column_sums(values, n_total: int | None = None, allreduce=None) -> np.
 
 def lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
                  dim: int, order: int, lams, memory_budget_mb: float = 1024.0, component_scale=None,
-                 damping=None, slope_constraint: bool = False):
+                 damping=None, slope_constraint: bool = False, window=None):
     """Per-pixel ``‖A x_λ − d‖²`` and ``‖L x_λ‖²`` over ``lams`` (each > 0): returns (sorted λ
     (L,), res2 (P, L), sem2 (P, L)) float64, 0 for pixels without data. ``slope_constraint``:
-    the 3D surface-parallel rows from ``gradients`` (MSBAS v10's DD_NSEW_FILES, see api.prepare)."""
+    the 3D surface-parallel rows from ``gradients`` (MSBAS v10's DD_NSEW_FILES) and ``window``
+    the network's epoch window (MSBAS v10's, :func:`gfjax.msbas.network.build_network`), as in
+    the inversion (api.prepare)."""
     lams = np.sort(np.asarray(lams, np.float64))
     if len(lams) < 3 or np.any(lams <= 0):
         raise ValueError(f"lcurve needs >= 3 values of lam, all > 0, got {lams.tolist()}")
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=float(lams[0]), component_scale=component_scale, damping=damping,
-                   slope_constraint=slope_constraint)
+                   slope_constraint=slope_constraint, window=window)
     if prep.disp.shape[0] == 0:                         # e.g. an MPI rank without L-curve pixels
         return lams, np.zeros((0, lams.size)), np.zeros((0, lams.size))
     st = prep.st
@@ -120,12 +122,18 @@ def lcurve_from_sums(lams, res2_sum, sem2_sum, order: int) -> LCurveResult:
 
 
 def lcurve(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
-           dim: int, order: int, lams, memory_budget_mb: float = 1024.0) -> LCurveResult:
-    """L-curve over ``lams`` (each > 0) in one pass over the pixels; see module doc."""
+           dim: int, order: int, lams, memory_budget_mb: float = 1024.0, slope_constraint: bool = False,
+           window=None, component_scale=None, damping=None, allreduce=None, n_total: int | None = None
+           ) -> LCurveResult:
+    """L-curve over ``lams`` (each > 0) in one pass over the pixels; see module doc. The one
+    L-curve of ``python -m gfjax.msbas --lambda-lcurve`` and of the pipeline's msbas stage
+    (``msbas.select_lam=lcurve``, which passes its pixels' share, ``n_total`` pixels in all, and
+    the MPI ``allreduce``); options as :func:`lcurve_terms`."""
     lams, res2, sem2 = lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors,
                                     gradients, dim=dim, order=order, lams=lams,
-                                    memory_budget_mb=memory_budget_mb)
-    sums = exact_column_sums(np.concatenate([res2, sem2], axis=1))
+                                    memory_budget_mb=memory_budget_mb, slope_constraint=slope_constraint,
+                                    window=window, component_scale=component_scale, damping=damping)
+    sums = exact_column_sums(np.concatenate([res2, sem2], axis=1), n_total=n_total, allreduce=allreduce)
     return lcurve_from_sums(lams, sums[: lams.size], sums[lams.size:], order)
 
 

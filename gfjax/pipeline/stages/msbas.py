@@ -175,7 +175,8 @@ def run_msbas(ctx) -> dict:
     lam = opts.lam
     lcurve = None
     if opts.select_lam == "lcurve" or opts.lam_candidates:
-        lam, lcurve = _lcurve(ctx, stack, gradients, opts, bands, slope_rows)
+        lam, lcurve = _lcurve(ctx, stack, gradients, opts, bands, slope_rows,
+                              window=None if header is None else header["window"])
         if opts.select_lam != "lcurve":
             lam = opts.lam
     ds = invert_rows(ctx, stack, gradients, lam, opts, window=None if header is None else header["window"], bands=bands,
@@ -365,7 +366,7 @@ def finished_part(path, lam: float, opts, rows: int):
 
 
 def _lcurve(ctx, stack, gradients, opts=None, bands: Bands | None = None,
-            slope_constraint: bool = False) -> tuple[float, dict]:
+            slope_constraint: bool = False, window=None) -> tuple[float, dict]:
     """L-curve over ``msbas.lam_candidates`` in one pass; returns (chosen λ, table); plots it.
 
     The L-curve pixels (at most ``msbas.lcurve_max_pixels`` with data, evenly strided) are split
@@ -392,13 +393,11 @@ def _lcurve(ctx, stack, gradients, opts=None, bands: Bands | None = None,
     vectors = stack["set_vector"].values
     if vectors.ndim == 4:  # per-pixel vectors (7-field SETs): those of the L-curve pixels
         vectors = vectors.reshape(vectors.shape[:2] + (-1,))[:, :, mine][:, :, None, :]
-    lams, res2, sem2 = lc.lcurve_terms(sub, stack["set_index"].values, stack["t_master"].values,
-                                       stack["t_slave"].values, vectors, grads, slope_constraint=slope_constraint,
-                                       dim=opts.dim, order=opts.order, lams=list(opts.lam_candidates),
-                                       memory_budget_mb=opts.memory_budget_mb, **MsbasOptions.solver_options(opts))
-    sums = lc.exact_column_sums(np.concatenate([res2, sem2], axis=1), n_total=take.size,
-                                allreduce=workers.allreduce if workers.size > 1 else None)
-    res = lc.lcurve_from_sums(lams, sums[: lams.size], sums[lams.size:], opts.order)
+    res = lc.lcurve(sub, stack["set_index"].values, stack["t_master"].values, stack["t_slave"].values, vectors,
+                    grads, dim=opts.dim, order=opts.order, lams=list(opts.lam_candidates),
+                    memory_budget_mb=opts.memory_budget_mb, slope_constraint=slope_constraint, window=window,
+                    n_total=take.size, allreduce=workers.allreduce if workers.size > 1 else None,
+                    **MsbasOptions.solver_options(opts))
     if ctx.settings.products.figures and workers.is_root:
         lc.plot_lcurve(res, ctx.path("figures", "lcurve.png"))
     table = {"lam": res.lams.tolist(), "residual_norm_m": res.residual_norm.tolist(),
