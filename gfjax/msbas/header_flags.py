@@ -104,8 +104,3 @@ def header_window(passes, set_index, t_master, t_slave, dim: int):
     when both are present and dim > 1, else all epochs."""
     map_pass = np.array([passes[s] for s in np.asarray(set_index)])
     return v10.epoch_window(t_master, t_slave, map_pass, v10.uses_common_window(dim, passes))
-
-
-def set_passes(hdr) -> list:
-    """'A'/'D' of each set of ``hdr`` from its constant geometry (heading, incidence)."""
-    return [v10.set_pass(s.kind, s.heading, s.incidence) for s in hdr.sets]
