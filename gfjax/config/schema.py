@@ -95,6 +95,23 @@ class GeometryConfig:
     dem_smoothing_m: float = 500.0  # Gaussian width (6 sigma, m) of the DEM smoothing for gradients
     max_surface_slope: float = 1.0  # |dh/dN|, |dh/dE| above this are clipped (1.0 = 45 deg)
     min_valid_fraction: float = 0.5  # a map cell is no data if less than this of its support is valid
+    # temporal consistency screen before filtering (gfjax/consistency.py): a window's offset is
+    # kept only if it agrees with the same window in one of the `consistency_pairs` pairs before
+    # or after it on its track (scaled by the durations), within consistency_tolerance_px +
+    # consistency_relative x |offset| in both components; 0 = off. Windows with no valid
+    # neighbour are kept when consistency_keep_isolated
+    consistency_pairs: int = 0
+    consistency_tolerance_px: float = 1.0
+    consistency_relative: float = 0.1
+    consistency_keep_isolated: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.consistency_pairs, int) and self.consistency_pairs < 0:
+            raise ValueError(f"geometry.consistency_pairs must be >= 0 (0 = off), got {self.consistency_pairs}")
+        for key in ("consistency_tolerance_px", "consistency_relative"):
+            value = getattr(self, key)
+            if isinstance(value, (int, float)) and not value >= 0:
+                raise ValueError(f"geometry.{key} must be >= 0, got {value}")
 
 
 class ParallelMode(str, Enum):

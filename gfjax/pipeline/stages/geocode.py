@@ -85,6 +85,36 @@ def _save_npz(path, **arrays) -> None:
         np.savez(f, **arrays)
 
 
+def screen_pairs(ctx, src, folder, mine: list[tuple[str, int]]) -> dict:
+    """The temporal consistency screen (``geometry.consistency_*``, :mod:`gfjax.pipeline.consistency`):
+    a keep-mask per pair of ``mine`` not geocoded yet, saved before any offsets are consumed (all
+    ranks: a barrier follows). Returns its counts over all ranks for ``report.json``."""
+    from gfjax.pipeline.consistency import keep_file, keep_mask
+
+    geo, workers = ctx.settings.geometry, ctx.workers
+    if geo.consistency_pairs <= 0:
+        return {}
+    folder.mkdir(parents=True, exist_ok=True)
+    cache: dict = {}
+    counts = np.zeros(3, np.int64)
+    for track, k in tqdm(mine, desc="geocode: consistency", unit="pair", mininterval=5, disable=not workers.is_root):
+        dest = keep_file(folder, track, k)
+        if dest.is_file() or pair_file(folder, track, k, ".npz").is_file():
+            continue
+        try:
+            keep, n = keep_mask(ctx.scene, src, track, k, geo.consistency_pairs, geo.consistency_tolerance_px,
+                                geo.consistency_relative, geo.consistency_keep_isolated, cache)
+        except FileNotFoundError as err:
+            raise StageError(f"{err}; re-run with stages=[offsets,geocode,...]") from None
+        atomic_write_with(dest, lambda tmp: _save_npz(tmp, keep=keep))
+        counts += (n["valid"], n["kept"], n["isolated"])
+    total = workers.allreduce(counts)  # also the barrier: no rank consumes offsets before all masks exist
+    log.info("geocode: temporal consistency kept %d of %d valid windows (%d without a valid neighbour)",
+             total[1], total[0], total[2])
+    return {"consistency_valid_windows": int(total[0]), "consistency_kept_windows": int(total[1]),
+            "consistency_isolated_windows": int(total[2])}
+
+
 def maps_path(ctx):
     return ctx.workdir / "work" / f"geocode-{ctx.fingerprints['geocode']}" / "maps.nc"
 
@@ -112,6 +142,7 @@ def run_geocode(ctx) -> dict:
     errors = []
     workers = ctx.workers
     mine = my_pairs(ctx) if ctx.settings.parallel.chunk is None else pairs
+    screen = screen_pairs(ctx, src, folder, mine)
     for track, k in tqdm(mine, desc="geocode: pairs", unit="pair", mininterval=5, disable=not workers.is_root):
         check_interrupt()
         dest = pair_file(folder, track, k, ".npz")
@@ -122,6 +153,11 @@ def run_geocode(ctx) -> dict:
             raise StageError(f"offsets of pair {track}/{k} missing ({path}); re-run with stages=[offsets,geocode,...]")
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             ds = ds.load()
+        if geo.consistency_pairs > 0:
+            from gfjax.pipeline.consistency import keep_file, screened
+
+            with np.load(keep_file(folder, track, k)) as z:
+                ds = screened(ds, z["keep"])
         lut = reference_lookup(scene, track, k) or luts[track]  # Sentinel-1: the pair's reference acquisition
         maps = geocode_pair(ds, scene.tracks[track], lut, geo.filter_width_m, geo.min_valid_fraction)
         if not np.isfinite(maps).any():
@@ -173,11 +209,14 @@ def run_geocode(ctx) -> dict:
     if ctx.disk is not None:
         ctx.disk.sample()  # the run directory's fullest moment: the stack and its per-pair parts
     if not out_cfg.keep_intermediates:
+        from gfjax.pipeline.consistency import keep_file
+
         for track, k in pairs:
             pair_file(folder, track, k, ".npz").unlink(missing_ok=True)
+            keep_file(folder, track, k).unlink(missing_ok=True)
     workers.barrier()
     covered = np.array(cover)
-    metrics = {"maps": len(meta), "grid_shape": list(grid.shape),
+    metrics = {**screen, "maps": len(meta), "grid_shape": list(grid.shape),
                "stack_mb": round(len(meta) * grid.ny * grid.nx * 4 / 2 ** 20, 1),
                "median_ice_coverage": float(np.median(covered)),
                "maps_without_data": int((covered == 0).sum())}
@@ -194,4 +233,5 @@ def geocode_complete(ctx) -> bool:
 
 REGISTRY.add(Stage("geocode", run_geocode, sections=("geometry",), requires=("offsets",),
                    description="filter and geocode offsets onto the common map grid",
-                   is_complete=geocode_complete, code=("gfjax.geometry", "gfjax.filters", "gfjax.io.map_stack")))
+                   is_complete=geocode_complete, code=("gfjax.geometry", "gfjax.filters", "gfjax.io.map_stack",
+                                                       "gfjax.consistency", "gfjax.pipeline.consistency")))
