@@ -150,3 +150,31 @@ def test_empty_pixel_block():
     ds = invert_maps(np.ones((3, 0, 4), np.float32), [0, 0, 0], [2020.0, 2020.1, 2020.2],
                      [2020.1, 2020.2, 2020.3], np.ones((1, 3)), dim=1, order=1, lam=0.1)
     assert ds["velocity_los"].shape == (3, 0, 4) and ds["rank"].shape == (0, 4)
+
+
+def test_observed_sets_counts_the_sets_that_measured_each_interval():
+    """``observed_sets`` against a loop over maps: per interval and pixel, the sets with a valid
+    map spanning it (here two sets, 12-day pairs offset by 6 days, holes in both)."""
+    from gfjax.msbas.api import observed_sets, prepare
+
+    rng = np.random.default_rng(2)
+    t_a = 2020.0 + np.arange(8) * 12 / 365.25
+    t_d = t_a + 6 / 365.25
+    tm = np.concatenate([t_a[:-1], t_d[:-1]])
+    ts = np.concatenate([t_a[1:], t_d[1:]])
+    sets = np.repeat([0, 1], 7)
+    maps = rng.normal(size=(14, 5, 6)).astype(np.float32)
+    maps[rng.random(maps.shape) < 0.3] = np.nan
+    vec = np.array([[0.1, 0.6, 0.7], [-0.1, 0.6, 0.7]])
+    prep = prepare(maps, sets, tm, ts, vec, dim=1, order=1, lam=0.1)
+    got = observed_sets(prep).reshape(-1, 5, 6)
+    ep = prep.net.epochs
+    want = np.zeros_like(got)
+    for k in range(ep.size - 1):
+        for s in (0, 1):
+            span = [j for j in range(14) if sets[j] == s and tm[j] <= ep[k] + 1e-9 and ts[j] >= ep[k + 1] - 1e-9]
+            want[k] += np.any(np.isfinite(maps[span]), axis=0) if span else 0
+    np.testing.assert_array_equal(got, want)
+    assert 0 < (got == 2).mean() < 1
+    ds = invert_maps(maps, sets, tm, ts, vec, dim=1, order=1, lam=0.1)
+    np.testing.assert_array_equal(ds["observed_sets"].values, got)

@@ -251,3 +251,30 @@ def test_a_reference_span_ending_milliseconds_after_the_last_epoch_is_validated(
     assert np.all(np.isfinite(annual_speed(ts, 2018, (2018.0, late))))
     assert np.all(np.isnan(displacement_at(ts, "north", times[-1] + 2.0 / (365.25 * 24))))   # two hours: outside
     assert np.all(np.isnan(displacement_at(ts, "north", times[0] - 0.01)))
+
+
+def test_truth_metrics_split_fast_ice_into_observed_and_interpolated():
+    """With the MSBAS observation support, fast-ice figures split into samples every map set
+    measured and the rest: an estimate right where observed and 30 % slow where interpolated
+    gives bias 0 and -30 % in the two parts, with their shares."""
+    n_int = 10
+    epochs = 2020.0 + np.arange(n_int + 1) * 0.1
+    truth = np.zeros((n_int, 4) + GRID.shape, np.float32)
+    truth[:, 0] = 2000.0
+    truth[:, 1] = 1000.0
+    obs = np.full((n_int,) + GRID.shape, 4, np.uint8)
+    obs[3:7, 2:5] = 2                                        # a gap of two of four sets
+    est = truth.copy()
+    est[:, :2] *= np.where(obs < 4, 0.7, 1.0)[:, None]
+    ts = timeseries_from_velocities(epochs, est, grid=GRID)
+    ts["observed_sets"] = (("interval", "y", "x"), obs, {"n_sets": 4})
+    ice = np.ones(GRID.shape, bool)
+    m = truth_metrics(ts, lambda k: truth[k], ice, 0.5 * (epochs[:-1] + epochs[1:]))
+    f = m["fast_ice_speed"]
+    share = float((obs < 4).mean())
+    assert f["observed"]["bias_percent"] == pytest.approx(0, abs=1e-3)
+    assert f["interpolated"]["bias_percent"] == pytest.approx(-30, abs=1e-2)
+    assert f["interpolated"]["share"] == pytest.approx(share)
+    assert f["observed"]["share"] == pytest.approx(1 - share)
+    assert f["bias_percent"] == pytest.approx(-30 * share, abs=1e-2)
+    assert f["per_year"]["2020"]["interpolated"]["n"] == int((obs < 4).sum())

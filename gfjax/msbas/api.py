@@ -400,12 +400,31 @@ def product_arrays(prep: Prepared, out: dict, attrs: dict) -> tuple[dict, dict]:
     data["norm_x"] = (("y", "x"), img(out["norm_x"]), {"units": "m/yr"})
     data["residual_norm"] = (("y", "x"), img(out["residual_norm"]), {"units": "m"})
     data["valid_map_count"] = (("y", "x"), out["valid_count"].astype(np.int32).reshape(ny, nx), {})
+    data["observed_sets"] = (("interval", "y", "x"), observed_sets(prep).reshape(-1, ny, nx),
+                             {"long_name": "map sets with a valid map spanning the interval",
+                              "n_sets": net.n_sets})
     data["time"] = (("time",), net.epochs, {})
     data["interval_start"] = (("interval",), net.epochs[:-1], {})
     data["interval_end"] = (("interval",), net.epochs[1:], {})
     attrs = dict(attrs, n_maps_used=net.n_maps, n_nonfinite_values=prep.n_nonfinite,
                  time_units="decimal years (MSBAS)")
     return data, attrs
+
+
+def observed_sets(prep: Prepared) -> np.ndarray:
+    """(interval, pixel) uint8: how many map sets (MSBAS SETs: a track's range or azimuth maps)
+    have a valid map spanning the interval at the pixel. Where it is below the set count, the
+    interval's velocity at the pixel is partly or wholly the regularisation's interpolation
+    from the neighbouring intervals, not a measurement."""
+    net = prep.net
+    k = np.arange(net.n_intervals)
+    cover = ((k[None, :] >= net.first[:, None]) & (k[None, :] < net.last[:, None])).astype(np.float32)
+    out = np.zeros((net.n_intervals, prep.weight.shape[0]), np.uint8)
+    for s in range(net.n_sets):
+        sel = net.set_index == s
+        if sel.any():
+            out += (cover[sel].T @ prep.weight[:, sel].T.astype(np.float32) > 0).astype(np.uint8)
+    return out
 
 
 def to_dataset(data: dict, attrs: dict):

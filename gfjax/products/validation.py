@@ -118,6 +118,11 @@ def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.nd
                             "per_year": {"2017": {... without fraction/threshold}, ...}},
          "coverage": {"per_year": {"2017": {"<class>": {"samples", "estimated_fraction"}}}}}
 
+    With ``observed_sets`` in ``ts`` (the MSBAS stage's observation support), ``fast_ice_speed``
+    and each of its years also hold ``observed`` (samples whose interval every map set measured)
+    and ``interpolated`` (the others: the regularisation bridges them from the neighbouring
+    intervals), each with the figures above and its ``share`` of the fast samples.
+
     bias = mean(estimate − truth); only ice pixels where the estimate is finite count (coverage:
     the share of on-ice (pixel, interval) samples of a class with a finite estimate);
     ``fraction`` = share of the counted samples whose true speed exceeds the fast threshold
@@ -143,6 +148,11 @@ def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.nd
                 acc.setdefault((name, key_year, cls), _Acc()).add(err[m[ok]])
 
     vel = {c: ts[f"velocity_{c}"].transpose("interval", "y", "x") for c in comps}
+    # the MSBAS observation support: samples where every map set measured the interval, and the
+    # rest (the regularisation's interpolation from neighbouring intervals, at least in part)
+    support = ts["observed_sets"].transpose("interval", "y", "x") if "observed_sets" in ts else None
+    n_sets = int(support.attrs.get("n_sets", 0)) if support is not None else 0
+    split: dict = {}        # ("observed" | "interpolated", year or None) -> _Relative
     for k in range(n_int):
         truth = np.asarray(truth_interval_velocity(k), np.float32)
         if truth.ndim != 3 or truth.shape[1:] != ice.shape:
@@ -166,6 +176,11 @@ def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.nd
             f = ok & (s_true > fast_threshold_m_per_yr)
             for key_year in (None, years[k]):
                 fast.setdefault(key_year, _Relative()).add_pair(s_est[f], s_true[f])
+            if support is not None and n_sets:
+                full = np.asarray(support[k].values) >= n_sets
+                for kind, m in (("observed", f & full), ("interpolated", f & ~full)):
+                    for key_year in (None, years[k]):
+                        split.setdefault((kind, key_year), _Relative()).add_pair(s_est[m], s_true[m])
 
     def block(name, year):
         out = acc.get((name, year, None), _Acc()).result()
@@ -182,6 +197,16 @@ def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.nd
         out["fast_ice_speed"] = {**f_all.result(), "fraction": _json(f_all.n / n_all) if n_all else None,
                                  "threshold_m_per_yr": float(fast_threshold_m_per_yr),
                                  "per_year": {y: fast.get(y, _Relative()).result() for y in all_years}}
+        if split:
+            n_fast = {y: fast.get(y, _Relative()).n for y in [None, *all_years]}
+
+            def part(kind, y):
+                r = split.get((kind, y), _Relative())
+                return {**r.result(), "share": _json(r.n / n_fast[y]) if n_fast[y] else None}
+            for kind in ("observed", "interpolated"):
+                out["fast_ice_speed"][kind] = part(kind, None)
+                for y in all_years:
+                    out["fast_ice_speed"]["per_year"][y][kind] = part(kind, y)
     out["coverage"] = {"per_year": {y: {c: {"samples": cover.get((y, c), [0, 0])[0],
                                             "estimated_fraction": _json(cover[(y, c)][1] / cover[(y, c)][0])
                                             if cover.get((y, c), [0, 0])[0] else None}
