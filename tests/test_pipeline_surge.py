@@ -57,3 +57,15 @@ def test_margin_windows_do_not_drag_the_surge_to_zero(surge_report):
     fast = surge_report["truth"]["fast_ice_speed"]["per_year"]["2020"]
     assert fast["bias_percent"] > -35.0, fast
     assert surge_report["validation"]["2020"]["r"] >= 0.92, surge_report["validation"]["2020"]
+
+
+@pytest.mark.slow
+def test_measured_intervals_are_closer_than_the_bridged_ones(surge_report):
+    """The fast-ice speed split by MSBAS's observation support (``observed_sets``): where every map
+    set measured the interval the speed is closer to the truth than where the regularisation
+    bridges a gap from slower intervals. Measured on this scene (2026-12-08): observed −14.3 %
+    (a third of the fast samples), interpolated −31.7 %."""
+    fast = surge_report["truth"]["fast_ice_speed"]["per_year"]["2020"]
+    obs, bridged = fast["observed"], fast["interpolated"]
+    assert 0.1 < obs["share"] < 0.9 and obs["share"] + bridged["share"] == pytest.approx(1.0)
+    assert obs["bias_percent"] > -20.0 and obs["bias_percent"] > bridged["bias_percent"] + 10.0, fast
