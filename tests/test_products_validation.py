@@ -278,3 +278,29 @@ def test_truth_metrics_split_fast_ice_into_observed_and_interpolated():
     assert f["observed"]["share"] == pytest.approx(1 - share)
     assert f["bias_percent"] == pytest.approx(-30 * share, abs=1e-2)
     assert f["per_year"]["2020"]["interpolated"]["n"] == int((obs < 4).sum())
+
+
+def test_marker_truth_errors_are_the_cumulative_drift_at_each_marker():
+    """Markers of a flowline on a synthetic series whose nSPF is 5 m/yr too high at the second
+    marker's cells only and whose SPF is right: the worst cumulative error there is 5 m/yr times
+    the span, zero elsewhere; a marker beyond the flowline has none."""
+    from gfjax.products.flowline import flowline_profiles
+    from gfjax.products.validation import marker_truth_errors
+
+    grid = MapGrid(32605, 600000.0, 7010000.0, 100.0, 30, 6)
+    n_int = 8
+    epochs = 2020.0 + np.arange(n_int + 1) * 0.25
+    rng = np.random.default_rng(4)
+    rates = rng.normal(0, 20, (4,) + grid.shape)             # constant truth rates, m/yr
+    est = np.repeat(rates[None], n_int, axis=0).astype(np.float32)
+    est[:, 3, 1:5, 9:14] += 5.0                               # nSPF drift around x = 1.15 km
+    ts = timeseries_from_velocities(epochs, est, grid=grid)
+    x = grid.x0 + grid.spacing * (np.arange(30) + 0.5)
+    y = np.full(30, grid.y0 - 3 * grid.spacing)
+    flow = flowline_profiles(ts, grid, x, y, x - x[0], marker_km=(0.5, 1.1, 9.0), region_px=3)
+    out = marker_truth_errors(flow, ts, lambda t0, t1: rates * (t1 - t0))
+    assert out["marker_km"] == [0.5, 1.1, 9.0]
+    nspf, spf = out["max_abs_error_m"]["up_nspf"], out["max_abs_error_m"]["up_spf"]
+    assert nspf[0] == pytest.approx(0, abs=1e-3) and nspf[1] == pytest.approx(5.0 * 2.0, rel=1e-4)
+    assert max(spf[:2]) == pytest.approx(0, abs=1e-3)
+    assert nspf[2] is None and spf[2] is None

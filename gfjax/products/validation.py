@@ -214,6 +214,41 @@ def truth_metrics(ts: xr.Dataset, truth_interval_velocity: Callable[[int], np.nd
     return out
 
 
+def marker_truth_errors(flow: xr.Dataset, ts: xr.Dataset, truth_displacement: Callable[[float, float], np.ndarray],
+                        components=("up_spf", "up_nspf")) -> dict:
+    """Cumulative displacement at the flowline markers against the truth, m: for each marker
+    (``flow``: :func:`gfjax.products.flowline.flowline_profiles`) and component, the largest
+    |estimate − truth| over the epochs of the region means (the truth averaged over the region
+    cells where the estimate is finite at that epoch), both counted from the first epoch.
+    ``truth_displacement(t0, t1)`` → (north, east, up_spf, up_nspf) m on the grid.
+
+    Returns ``{"marker_km": [...], "max_abs_error_m": {"<c>": [...]}}`` (None: no estimate)."""
+    from gfjax.products.flowline import region_block
+
+    rows, cols = flow["marker_row"].values, flow["marker_col"].values
+    region_px = int(flow.attrs.get("region_px", 5))
+    epochs = np.asarray(ts["decimal_year"].values if "decimal_year" in ts else ts["time"].values, np.float64)
+    comps = [c for c in components if c in _TRUTH_INDEX and f"displacement_{c}" in ts]
+    est = {c: np.asarray(ts[f"displacement_{c}"].transpose("time", "y", "x").values, np.float32) for c in comps}
+    worst = {c: np.full(rows.size, np.nan) for c in comps}
+    truth = np.zeros((len(_TRUTH_INDEX),) + est[comps[0]].shape[1:], np.float64) if comps else None
+    for k in range(epochs.size):
+        if k and truth is not None:
+            truth += truth_displacement(float(epochs[k - 1]), float(epochs[k]))
+        for c in comps:
+            for m, (r, q) in enumerate(zip(rows, cols)):
+                if r < 0 or q < 0:
+                    continue
+                e = region_block(est[c][k:k + 1], int(r), int(q), region_px)[0]
+                t = region_block(truth[_TRUTH_INDEX[c]][None], int(r), int(q), region_px)[0]
+                ok = np.isfinite(e)
+                if ok.any():
+                    err = abs(float(e[ok].mean() - t[ok].mean()))
+                    worst[c][m] = err if not np.isfinite(worst[c][m]) else max(worst[c][m], err)
+    return {"marker_km": [float(v) for v in flow["marker_km"].values],
+            "max_abs_error_m": {c: [_json(v) for v in worst[c]] for c in comps}}
+
+
 def truth_on_grid(truth, x, y, epsg: int | None = None) -> tuple[np.ndarray, Callable[[float, float], np.ndarray]]:
     """A scene's truth seen on another map grid (a run whose grid is not the scene's: the synthetic
     scene's Sentinel-1 products read over an AOI), for :func:`truth_metrics`.

@@ -27,7 +27,7 @@ def load_timeseries(ctx) -> xr.Dataset:
         return decode_cf_time(ds.load())
 
 
-def validate(ctx, ts: xr.Dataset) -> tuple[dict, dict]:
+def validate(ctx, ts: xr.Dataset, flow: xr.Dataset | None = None) -> tuple[dict, dict]:
     """(metrics for report.json, arrays for the validation figure). Truth metrics need a scene
     with a truth; the reference products are the synthetic scene's (scene stage) or a stack's
     ``data.reference`` (none: no validation)."""
@@ -43,6 +43,10 @@ def validate(ctx, ts: xr.Dataset) -> tuple[dict, dict]:
         tracking = ctx.report.get("stages", {}).get("offsets", {}).get("tracking_per_year_class")
         if tracking:  # the offsets stage's windows per speed class (kept, false matches)
             metrics["truth"]["tracking"] = {"per_year": tracking}
+        if flow is not None and "marker_row" in flow:  # cumulative vertical at the flowline markers
+            from gfjax.products.validation import marker_truth_errors
+
+            metrics["truth"]["markers"] = marker_truth_errors(flow, ts, scene.displacement)
     reference, arrays = {}, {}
     products = reference_products(ctx.settings, ctx.workdir, reference_years(scene) if has_truth(scene) else ())
     for year, path in products.items():
@@ -97,7 +101,7 @@ def run_products(ctx) -> dict:
         flow.attrs.update(prov, title="gfjax central-flowline profiles and marker time series")
         write_dataset_atomic(cf_product(flow), ctx.path("products", "flowline.nc"))
 
-    metrics, arrays = validate(ctx, ts)
+    metrics, arrays = validate(ctx, ts, flow)
     figures = []
     if p.figures:
         from gfjax.plots.products import plot_products
