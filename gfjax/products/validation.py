@@ -231,9 +231,11 @@ def marker_truth_errors(flow: xr.Dataset, ts: xr.Dataset, truth_displacement: Ca
     comps = [c for c in components if c in _TRUTH_INDEX and f"displacement_{c}" in ts]
     est = {c: np.asarray(ts[f"displacement_{c}"].transpose("time", "y", "x").values, np.float32) for c in comps}
     worst = {c: np.full(rows.size, np.nan) for c in comps}
-    truth = np.zeros((len(_TRUTH_INDEX),) + est[comps[0]].shape[1:], np.float64) if comps else None
+    if not comps:
+        return {"marker_km": [float(v) for v in flow["marker_km"].values], "max_abs_error_m": {}}
+    truth = np.zeros((len(_TRUTH_INDEX),) + est[comps[0]].shape[1:], np.float64)
     for k in range(epochs.size):
-        if k and truth is not None:
+        if k:
             truth += truth_displacement(float(epochs[k - 1]), float(epochs[k]))
         for c in comps:
             for m, (r, q) in enumerate(zip(rows, cols)):
