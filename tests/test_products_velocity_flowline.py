@@ -119,3 +119,29 @@ def test_marker_region_stats_known_field():
     assert fl["marker_speed"].values[0, 0] == pytest.approx(np.nanmean(np.hypot(block, block)), rel=1e-6)
     assert fl["marker_displacement_north"].values[1, 0] == pytest.approx(0.5 * np.nanmean(block), rel=1e-5)
     assert np.isnan(fl["marker_velocity_east"].values[0, 1])  # beyond the flowline's end
+
+
+def test_flowline_observed_fraction_and_its_hatching(tmp_path):
+    """``observed_sets`` of the series becomes ``observed_fraction`` along the flowline (sets /
+    n_sets at the samples), and the time–distance figure hatches the bridged cells."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gfjax.plots.products import plot_time_distance
+
+    n_int = 6
+    epochs = 2020.0 + np.arange(n_int + 1) * 0.1
+    vel = np.full((n_int, 4) + GRID.shape, 300.0, np.float32)
+    ts = timeseries_from_velocities(epochs, vel, grid=GRID)
+    obs = np.full((n_int,) + GRID.shape, 4, np.uint8)
+    obs[2:4, :, 6:] = 2                                      # the lower half bridged in two intervals
+    ts["observed_sets"] = (("interval", "y", "x"), obs, {"n_sets": 4})
+    x = GRID.x0 + GRID.spacing * (np.arange(12) + 0.5)
+    y = np.full(12, GRID.y0 - 5 * GRID.spacing)
+    flow = flowline_profiles(ts, GRID, x, y, x - x[0], marker_km=(0.3,), region_px=3)
+    frac = flow["observed_fraction"].values
+    d = flow["distance"].values
+    assert np.allclose(frac[[0, 1, 4, 5]], 1.0)
+    assert np.allclose(frac[2:4][:, d <= 450], 1.0) and np.allclose(frac[2:4][:, d >= 650], 0.5)
+    path = plot_time_distance(ts, flow, tmp_path / "td.png", dpi=40)
+    assert path.is_file()

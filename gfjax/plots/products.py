@@ -147,6 +147,16 @@ def plot_time_distance(ts, flow_ds, path, dpi=150) -> Path:
                                            f"({SPEED_UNIT}, up > 0)")
     else:
         empty_panel(axes[1], "no vertical velocity along the flowline")
+    if "observed_fraction" in flow_ds and has_data(s):
+        # hatched: intervals that not every map set measured there (MSBAS bridges them)
+        bridged = np.where(np.isfinite(s), (flow_ds["observed_fraction"].values < 0.999).astype(float), np.nan)
+        with plt.rc_context({"hatch.color": "0.92", "hatch.linewidth": 0.4}):
+            axes[0].pcolor(te, de, np.ma.masked_where(~(bridged.T > 0.5), bridged.T), hatch="////",
+                           facecolor="none", edgecolor="none", linewidth=0.0, shading="flat")
+        share = float(np.nanmean(bridged)) if np.isfinite(bridged).any() else 0.0
+        axes[0].text(0.01, 0.01, f"hatched: interval not measured by every map set ({100 * share:.0f} % of the "
+                     "cells; the inversion bridges it)", transform=axes[0].transAxes, fontsize=7, color="0.2",
+                     bbox=dict(facecolor="white", alpha=0.7, lw=0))
     for ax in axes:
         for km in flow_ds["marker_km"].values:
             ax.axhline(km, color="0.5", lw=0.4, ls=":")

@@ -35,6 +35,7 @@ PATTERNS = [  # (regex on the name, long_name template, units); {c}: the compone
     (r"residual_norm", "Euclidean norm of the MSBAS residual", "m"),
     (r"valid_map_count", "number of maps with data at the pixel", "1"),
     (r"observed_sets", "number of map sets with a valid map spanning the interval at the pixel", "1"),
+    (r"observed_fraction", "share of the map sets with a measurement spanning the interval", "1"),
     (r"distance_km", "distance along the flowline from the head", "km"),
     (r"flowline_x", "easting of the flowline sample", "m"),
     (r"flowline_y", "northing of the flowline sample", "m"),

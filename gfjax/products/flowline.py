@@ -96,6 +96,8 @@ def flowline_profiles(ts: xr.Dataset, grid: MapGrid, flowline_x, flowline_y, dis
 
     * ``velocity_<c>`` (interval, distance) m/yr, ``speed`` (interval, distance) m/yr (horizontal);
     * ``displacement_<c>`` (time, distance) m, ``displacement_horizontal`` (time, distance) m;
+    * ``observed_fraction`` (interval, distance) where ``ts`` has ``observed_sets``: the share of
+      map sets that measured each interval (below 1 the regularisation bridges, at least in part);
     * ``marker_velocity_<c>``, ``marker_speed`` (interval, marker) and
       ``marker_displacement_<c>`` (time, marker), each with a ``*_std`` twin (region std);
     * coords ``distance`` (m), ``distance_km``, ``flowline_x``/``flowline_y`` (m), ``marker_km``,
@@ -158,6 +160,13 @@ def flowline_profiles(ts: xr.Dataset, grid: MapGrid, flowline_x, flowline_y, dis
         dh = np.sqrt(sum(sampled_d[c].astype(np.float64) ** 2 for c in horiz)).astype(np.float32)
         data["displacement_horizontal"] = (("time", "distance"), dh,
                                            dict(units="m", long_name="horizontal displacement magnitude"))
+
+    if "observed_sets" in ts:  # MSBAS's observation support: the share of map sets that measured the interval
+        n_sets = max(int(ts["observed_sets"].attrs.get("n_sets", 0)) or int(ts["observed_sets"].max()), 1)
+        frac = np.asarray(ts["observed_sets"].transpose("interval", "y", "x").values, np.float32) / n_sets
+        data["observed_fraction"] = (("interval", "distance"), _sample(frac, grid, fx, fy),
+                                     dict(units="1", long_name="share of the map sets with a measurement "
+                                                               "spanning the interval (1: every set)"))
 
     coords: dict[str, Any] = {"distance": ("distance", s.astype(np.float64), dict(units="m", long_name="distance from the head")),
               "distance_km": ("distance", (s / 1e3).astype(np.float64), dict(units="km")),
