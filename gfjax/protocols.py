@@ -9,6 +9,7 @@ synthetic               :class:`gfjax.sim.scene.MuldrowScene`  :class:`RadarScen
 stack                   :class:`gfjax.io.stack.StackScene`     :class:`RadarScene`
 msbas, autorift         :class:`gfjax.io.msbas_scene.MsbasScene`  :class:`MapScene`
 sentinel1               :class:`gfjax.io.s1_scene.S1Scene`      :class:`RadarScene`
+safe_sim                :class:`gfjax.io.s1_scene.S1Scene`      :class:`RadarScene` (truth: the scene's, resampled)
 ======================  ==================================  ==========================
 
 Every attribute is a read-only property here (a dataclass field satisfies it). Units: map

@@ -30,6 +30,7 @@ gfjax: Sentinel-1 offset tracking and MSBAS time series of glacier flow (JAX). C
   gfjax-run +experiment=muldrow                the whole chain on a SIMULATED Muldrow Glacier scene (2-core CPU: ~7 min)
   gfjax-run +experiment=muldrow_full           the same at full resolution (sized for a GPU)
   gfjax-run +experiment=stack data.path=DIR    your own coregistered SLCs or offsets (README "Your own data")
+  gfjax-run +experiment=muldrow_safe          the simulated scene written as Sentinel-1 SAFE zips, then that route
   gfjax-run +experiment=msbas_inputs data.path=header.txt | +experiment=autorift_inputs data.path=DIR
   gfjax-run --help                             every config group and option
 (python -m gfjax.run is the same command; outputs go to ./outputs/<name>/.)"""

@@ -55,6 +55,7 @@ class DataSource(str, Enum):
     msbas = "msbas"  # MSBAS v10 inputs: data.path = header.txt (layout: gfjax/io/msbas_scene.py)
     autorift = "autorift"  # HyP3 autoRIFT products: data.path = their folder (gfjax/io/msbas_scene.py)
     sentinel1 = "sentinel1"  # Sentinel-1 IW SLC SAFE products (zip or folder): data.path = their folder (gfjax/io/s1_scene.py)
+    safe_sim = "safe_sim"  # the synthetic scene (`scene`) written as SAFE products into the run folder, read as sentinel1
 
 
 @dataclass

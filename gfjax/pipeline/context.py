@@ -171,10 +171,11 @@ class RunContext:
     @cached_property
     def scene(self) -> Scene:
         """The scene of ``data.source`` (a :class:`gfjax.protocols.Scene`): the synthetic scene
-        (deterministic from ``settings.scene``), a stack folder or map inputs; built once per run."""
+        (deterministic from ``settings.scene``), a stack folder, Sentinel-1 products or map inputs
+        (``data.source=safe_sim``: the scene's products written into the run folder first); built once per run."""
         from gfjax.pipeline.data import open_scene
 
-        return open_scene(self.settings)
+        return open_scene(self.settings, self.workdir)
 
 
 def _receipt(path: Path) -> Path:

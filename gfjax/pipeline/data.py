@@ -1,5 +1,6 @@
 """The ``data`` section: which scene the stages work on (the synthetic Muldrow scene, a user's
-stack folder, MSBAS inputs, Sentinel-1 SAFE products, or an ASF download), checked before any stage runs (:func:`preflight`).
+stack folder, MSBAS inputs, Sentinel-1 SAFE products, the synthetic scene written as SAFE products
+(:mod:`gfjax.pipeline.safe_sim`), or an ASF download), checked before any stage runs (:func:`preflight`).
 
 The stages see the protocols of :mod:`gfjax.protocols`: every source is a ``Scene``; the
 synthetic scene and a stack are ``RadarScene``s (tracks, SLC pairs), MSBAS / autoRIFT inputs
@@ -34,6 +35,20 @@ def has_truth(scene: Scene) -> bool:
     return bool(scene.has_truth)
 
 
+def truth_on_run_grid(settings: Any, scene: Scene, grid: Any) -> tuple[Any, Any] | None:
+    """(ice mask, ``velocity(t0, t1)`` → (4, ny, nx) m/yr) of the true flow on the run's map grid:
+    the synthetic scene's own (:func:`has_truth`); for ``data.source=safe_sim`` the scene's truth
+    resampled onto the products' AOI grid; None for data without a truth."""
+    if has_truth(scene):
+        truth: Any = scene
+        return truth.ice_mask, truth.interval_velocity
+    if source(settings) == "safe_sim":
+        from gfjax.pipeline.safe_sim import truth
+
+        return truth(settings, grid)
+    return None
+
+
 def preflight(settings) -> None:
     """Fail fast, before any stage runs, when the data source cannot work: a stack folder that
     is not there, an ASF source without its module or without the network."""
@@ -66,6 +81,10 @@ def preflight(settings) -> None:
 
         sentinel1_preflight(settings.data)
         reference_products(settings)
+    if kind == "safe_sim":
+        from gfjax.pipeline.safe_sim import safe_sim_preflight
+
+        safe_sim_preflight(settings)
 
 
 # data sources that are maps already (the map stack of the geocode stage), and the stages they
@@ -165,9 +184,10 @@ def _asf_preflight(data) -> None:
                      "coregistered (e.g. GAMMA, ISCE) into a stack folder: run data.source=stack on it")
 
 
-def open_scene(settings: Any) -> Scene:
+def open_scene(settings: Any, workdir: Path | None = None) -> Scene:
     """The scene of ``settings.data.source``: ``build_scene(settings.scene)``, ``load_stack``,
-    ``load_msbas_scene``, ``load_autorift_scene`` or ``open_s1_scene`` (:mod:`gfjax.pipeline.sentinel1`)."""
+    ``load_msbas_scene``, ``load_autorift_scene`` or ``open_s1_scene`` (:mod:`gfjax.pipeline.sentinel1`;
+    ``safe_sim``: on the products written into ``workdir``, :mod:`gfjax.pipeline.safe_sim`)."""
     kind = source(settings)
     if kind == "synthetic":
         from gfjax.sim import build_scene
@@ -195,6 +215,13 @@ def open_scene(settings: Any) -> Scene:
         from gfjax.pipeline.sentinel1 import open_sentinel1
 
         return open_sentinel1(settings.data, settings.geometry.grid_spacing_m)
+    if kind == "safe_sim":
+        from gfjax.pipeline.safe_sim import open_safe_sim
+
+        if workdir is None:
+            raise ValueError("data.source=safe_sim: the scene's products are written into the run folder; "
+                             "open_scene needs it (workdir)")
+        return open_safe_sim(settings, Path(workdir))
     preflight(settings)
     raise ValueError(f"data.source={kind}: no scene")
 
@@ -205,12 +232,17 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 def reference_products(settings: Any, workdir: Path | None = None, years: Any = ()) -> dict[str, Path]:
     """``{year: path}`` of the reference velocity products to validate against: for the
     synthetic scene those its scene stage writes (``workdir/scene/reference_velocity_<year>.nc``
-    for ``years``), for a stack ``data.reference`` entries ``"YEAR=path"`` or paths whose name
-    holds one year (``ValueError`` naming the entry otherwise)."""
+    for ``years``; ``safe_sim``: those written beside its products, whatever ``years``), for a stack
+    ``data.reference`` entries ``"YEAR=path"`` or paths whose name holds one year (``ValueError``
+    naming the entry otherwise)."""
     if source(settings) == "synthetic":
         if workdir is None:
             return {}
         return {str(y): Path(workdir) / "scene" / f"reference_velocity_{y}.nc" for y in years}
+    if source(settings) == "safe_sim":
+        from gfjax.pipeline.safe_sim import reference_products as written
+
+        return {} if workdir is None else written(Path(workdir))
     out: dict[str, Path] = {}
     for entry in getattr(settings.data, "reference", []) or []:
         year, sep, path = str(entry).partition("=")

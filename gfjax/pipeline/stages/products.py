@@ -29,21 +29,23 @@ def load_timeseries(ctx) -> xr.Dataset:
 
 def validate(ctx, ts: xr.Dataset, flow: xr.Dataset | None = None) -> tuple[dict, dict]:
     """(metrics for report.json, arrays for the validation figure). Truth metrics need a scene
-    with a truth; the reference products are the synthetic scene's (scene stage) or a stack's
-    ``data.reference`` (none: no validation)."""
-    from gfjax.pipeline.data import has_truth, reference_products
+    with a truth (or the synthetic scene's SAFE products, ``data.source=safe_sim``); the reference
+    products are the synthetic scene's (scene stage, or written beside its SAFE products) or a
+    stack's ``data.reference`` (none: no validation)."""
+    from gfjax.pipeline.data import has_truth, reference_products, truth_on_run_grid
     from gfjax.products.validation import annual_speed, read_reference_on_grid, reference_metrics, truth_metrics
 
     scene, grid = ctx.scene, ctx.grid
     t0, t1 = ts["interval_start"].values, ts["interval_end"].values
     metrics = {}
-    if has_truth(scene):
-        metrics["truth"] = truth_metrics(ts, lambda k: scene.interval_velocity(float(t0[k]), float(t1[k])),
-                                         scene.ice_mask, 0.5 * (t0 + t1))
+    truth = truth_on_run_grid(ctx.settings, scene, grid)
+    if truth is not None:
+        ice, velocity = truth
+        metrics["truth"] = truth_metrics(ts, lambda k: velocity(float(t0[k]), float(t1[k])), ice, 0.5 * (t0 + t1))
         tracking = ctx.report.get("stages", {}).get("offsets", {}).get("tracking_per_year_class")
         if tracking:  # the offsets stage's windows per speed class (kept, false matches)
             metrics["truth"]["tracking"] = {"per_year": tracking}
-        if flow is not None and "marker_row" in flow:  # cumulative vertical at the flowline markers
+        if flow is not None and "marker_row" in flow and has_truth(scene):  # cumulative vertical at the markers
             from gfjax.products.validation import marker_truth_errors
 
             metrics["truth"]["markers"] = marker_truth_errors(flow, ts, scene.displacement)

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from gfjax.pipeline.data import has_truth
+from gfjax.pipeline.data import has_truth, source
 from gfjax.pipeline.provenance import atomic_write_text
 from gfjax.pipeline.stage import REGISTRY, Stage
 
@@ -90,7 +90,12 @@ def run_scene(ctx) -> dict:
     atomic_write_text(ctx.path("scene", "acquisitions.csv"), acquisitions_csv(scene))
     atomic_write_text(ctx.path("scene", "pairs.csv"), pairs_csv(scene))
     if not has_truth(scene):
-        return stack_metrics(scene)
+        metrics = stack_metrics(scene)
+        if source(ctx.settings) == "safe_sim":  # the synthetic scene's products, written by this run or an earlier one
+            from gfjax.pipeline.safe_sim import products_report
+
+            metrics["safe_products"] = products_report(ctx.workdir)
+        return metrics
     from gfjax.sim import write_reference_product  # a simulation: the simulator is loaded
 
     references = {}
@@ -132,6 +137,7 @@ REGISTRY.add(Stage("scene", run_scene, sections=(*DATA_KEYS, "scene"), root_only
                    description="the scene (synthetic Muldrow, a stack folder, Sentinel-1 products): acquisitions, pairs, "
                                "reference products, figures",
                    code=("gfjax.sim", "gfjax.pipeline.data", "gfjax.io.stack", "gfjax.io.stack_rasters",
-                         "gfjax.io.msbas_scene", "gfjax.io.autorift", "gfjax.pipeline.sentinel1", "gfjax.io.s1_scene",
+                         "gfjax.io.msbas_scene", "gfjax.io.autorift", "gfjax.pipeline.sentinel1", "gfjax.pipeline.safe_sim",
+                         "gfjax.io.s1_scene",
                          "gfjax.io.s1_catalog", "gfjax.io.safe", "gfjax.io.orbit", "gfjax.io.dem", "gfjax.io.geoid",
                          "gfjax.geometry.lookup", "gfjax.geometry.rdr", "gfjax.offsets.deramp")))
