@@ -141,10 +141,12 @@ def test_matches_dense_lstsq(dim, order, lam):
     assert checked >= 3
 
 
-@pytest.mark.parametrize("order", [1, 2])
-def test_component_scale_and_damping_match_dense_lstsq(order):
+@pytest.mark.parametrize("order,observed", [(1, 1.0), (2, 1.0), (1, 0.3)])
+def test_component_scale_and_damping_match_dense_lstsq(order, observed):
     """lam_scale (λ per component) and the order-0 damping rows μ_c v_c = 0 against the dense
-    system with those rows written out; the damping pulls an undetermined nSPF to 0."""
+    system with those rows written out; the damping pulls an undetermined nSPF to 0. With
+    ``damping_observed`` the rows of the intervals every set (with maps at the pixel) measured
+    weigh ``observed`` × μ."""
     rng = np.random.default_rng(7 + order)
     dim, lam, scale, damp = 4, 0.1, np.array([0.3, 0.3, 0.3, 1.0]), np.array([0.0, 0.0, 0.0, 0.05])
     tm, ts, si = random_network(rng, 4, n_dates=10)
@@ -153,7 +155,8 @@ def test_component_scale_and_damping_match_dense_lstsq(order):
     grad = rng.normal(0, 0.2, 2)
     weight = (rng.uniform(size=(3, net.n_maps)) > 0.15).astype(float)
     disp = rng.normal(0, 1.0, weight.shape) * weight
-    st = solver.build_structure(net, dim, order, component_scale=scale, damping=damp)
+    weight[2, net.set_index == 1] = 0.0                           # a pixel where one set has no map
+    st = solver.build_structure(net, dim, order, component_scale=scale, damping=damp, damping_observed=observed)
     coef = solver.reduce_projection(proj, dim)
     with jax.enable_x64(True):
         got = jax.tree.map(np.asarray, jax.jit(jax.vmap(lambda d, w: invert_pixel(
@@ -165,7 +168,16 @@ def test_component_scale_and_damping_match_dense_lstsq(order):
         reg = full[n_data_spf:]                                      # the λ rows of every component
         comp = np.argmax(np.abs(reg) > 0, axis=1) % dim              # component of each Tikhonov row
         reg = reg * scale[comp][:, None]
-        damping_rows = np.kron(np.eye(n), np.diag(damp))
+        covers = net.time_matrix() > 0
+        full_k = np.ones(n, bool)
+        for s_ in range(4):
+            sel = (net.set_index == s_) & (weight[p] > 0)
+            if sel.any():
+                full_k &= covers[sel].any(axis=0)
+        if observed != 1.0:
+            assert 0 < full_k.sum() < n
+        factor = np.where(full_k, observed, 1.0)
+        damping_rows = np.kron(np.diag(factor), np.diag(damp))
         system = np.vstack([full[:n_data_spf], reg, damping_rows])
         b = np.concatenate([rhs[:n_data_spf], np.zeros(reg.shape[0] + damping_rows.shape[0])])
         x = np.linalg.lstsq(system, b, rcond=RCOND)[0].reshape(-1, dim)

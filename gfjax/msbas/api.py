@@ -47,7 +47,7 @@ class Prepared:
 def prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
             dim: int, order: int, lam: float, names=None, common_window: bool | None = None,
             window=None, slope_constraint: bool = False, component_scale=None,
-            damping=None) -> Prepared:
+            damping=None, damping_observed: float = 1.0) -> Prepared:
     """Validate inputs, build the network and flatten the pixels (NaN/Inf = no data).
 
     ``common_window`` (default: dim > 1) and ``window`` go to :func:`build_network`;
@@ -95,7 +95,8 @@ def prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradie
         grad = np.nan_to_num(g.reshape(2, -1).T)
     else:
         grad = np.zeros((ny * nx, 2))
-    return Prepared(net, solver.build_structure(net, dim, order, slope_constraint, component_scale, damping),
+    return Prepared(net, solver.build_structure(net, dim, order, slope_constraint, component_scale, damping,
+                                                damping_observed),
                     disp, weight,
                     np.ascontiguousarray(proj), grad, (ny, nx), n_nonfinite)
 
@@ -240,7 +241,7 @@ def kernel_key(prep: Prepared, **params) -> str:
         a = np.ascontiguousarray(a, np.float64)
         h.update(repr(a.shape).encode() + a.tobytes())
     h.update(repr((st.set_slices, st.dim, st.order, st.slope_constraint, st.component_scale,
-                   st.damping, sorted(params.items()))).encode())
+                   st.damping, st.damping_observed, sorted(params.items()))).encode())
     return h.hexdigest()
 
 
@@ -323,7 +324,7 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
                 ridge: float = 1e-12, memory_budget_mb: float = 1024.0,
                 block: int | None = None, names=None, common_window: bool | None = None,
                 window=None, slope_constraint: bool = False, cond_iters: int = 12,
-                component_scale=None, damping=None):
+                component_scale=None, damping=None, damping_observed: float = 1.0):
     """MSBAS inversion of a stack of displacement maps (see module and solver docs).
 
     displacement_maps (M, ny, nx) float32 m, NaN = no data; set_index (M,) ints; t_master,
@@ -338,7 +339,9 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
     (SPF rows in 3D, with ``gradients``), ``cond_iters`` (Lanczos steps of the condition number).
     gfjax options (None: MSBAS v10's system): ``component_scale`` (dim,) factors of lam per
     component; ``damping`` (dim,) weights μ_c (yr) of order-0 rows μ_c v_c = 0 (a prior that
-    the component is small; e.g. (0, 0, 0, μ) for the nSPF vertical in 4D).
+    the component is small; e.g. (0, 0, 0, μ) for the nSPF vertical in 4D);
+    ``damping_observed``: the weight of those rows, relative to ``damping``, in the intervals
+    every set measured at the pixel (:func:`gfjax.msbas.solver.damping_weight`).
     Returns an xarray.Dataset: displacement_<c> (time, y, x) m from D(t_0) = 0,
     velocity_<c> (interval, y, x) m/yr, linear_rate[_std|_r2]_<c> (y, x), rank, cond, norm_x,
     residual_norm, valid_map_count (y, x). Pixels with no valid map are NaN (rank 0).
@@ -347,7 +350,8 @@ def invert_maps(displacement_maps, set_index, t_master, t_slave, set_vectors, gr
         displacement_maps, set_index, t_master, t_slave, set_vectors, gradients, dim=dim, order=order,
         lam=lam, rcond=rcond, ridge=ridge, memory_budget_mb=memory_budget_mb, block=block, names=names,
         common_window=common_window, window=window, slope_constraint=slope_constraint,
-        cond_iters=cond_iters, component_scale=component_scale, damping=damping))
+        cond_iters=cond_iters, component_scale=component_scale, damping=damping,
+        damping_observed=damping_observed))
 
 
 def invert_products(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
@@ -355,7 +359,8 @@ def invert_products(displacement_maps, set_index, t_master, t_slave, set_vectors
                     ridge: float = 1e-12, memory_budget_mb: float = 1024.0, block: int | None = None,
                     names=None, common_window: bool | None = None, window=None,
                     slope_constraint: bool = False, cond_iters: int = 12, component_scale=None,
-                    damping=None, executable_cache: str | os.PathLike | None = None
+                    damping=None, executable_cache: str | os.PathLike | None = None,
+                    damping_observed: float = 1.0
                     ) -> tuple[dict, dict]:
     """:func:`invert_maps` as NumPy arrays, no xarray Dataset (``python -m gfjax.msbas`` writes
     GeoTIFFs from them): (variables, attrs), the variables as {name: (dims, float32/int32 array,
@@ -364,7 +369,7 @@ def invert_products(displacement_maps, set_index, t_master, t_slave, set_vectors
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=lam, names=names, common_window=common_window,
                    window=window, slope_constraint=slope_constraint, component_scale=component_scale,
-                   damping=damping)
+                   damping=damping, damping_observed=damping_observed)
     fn = partial(invert_pixel, prep.st, prep.net.epochs, rcond=rcond, ridge=ridge,
                  cond_iters=cond_iters)
     cache = None if executable_cache is None else (
@@ -400,7 +405,7 @@ def product_arrays(prep: Prepared, out: dict, attrs: dict) -> tuple[dict, dict]:
     data["norm_x"] = (("y", "x"), img(out["norm_x"]), {"units": "m/yr"})
     data["residual_norm"] = (("y", "x"), img(out["residual_norm"]), {"units": "m"})
     data["valid_map_count"] = (("y", "x"), out["valid_count"].astype(np.int32).reshape(ny, nx), {})
-    data["observed_sets"] = (("interval", "y", "x"), observed_sets(prep).reshape(-1, ny, nx),
+    data["observed_sets"] = (("interval", "y", "x"), observed_sets(prep).reshape(net.n_intervals, ny, nx),
                              {"long_name": "map sets with a valid map spanning the interval",
                               "n_sets": net.n_sets})
     data["time"] = (("time",), net.epochs, {})

@@ -77,7 +77,8 @@ def exact_column_sums(values, n_total: int | None = None, allreduce=None) -> np.
 
 def lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
                  dim: int, order: int, lams, memory_budget_mb: float = 1024.0, component_scale=None,
-                 damping=None, slope_constraint: bool = False, window=None):
+                 damping=None, slope_constraint: bool = False, window=None,
+                 damping_observed: float = 1.0):
     """Per-pixel ``‖A x_λ − d‖²`` and ``‖L x_λ‖²`` over ``lams`` (each > 0): returns (sorted λ
     (L,), res2 (P, L), sem2 (P, L)) float64, 0 for pixels without data. ``slope_constraint``:
     the 3D surface-parallel rows from ``gradients`` (MSBAS v10's DD_NSEW_FILES) and ``window``
@@ -88,7 +89,7 @@ def lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors, g
         raise ValueError(f"lcurve needs >= 3 values of lam, all > 0, got {lams.tolist()}")
     prep = prepare(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients,
                    dim=dim, order=order, lam=float(lams[0]), component_scale=component_scale, damping=damping,
-                   slope_constraint=slope_constraint, window=window)
+                   slope_constraint=slope_constraint, window=window, damping_observed=damping_observed)
     if prep.disp.shape[0] == 0:                         # e.g. an MPI rank without L-curve pixels
         return lams, np.zeros((0, lams.size)), np.zeros((0, lams.size))
     st = prep.st
@@ -97,7 +98,8 @@ def lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors, g
         blocks, rhs = solver.data_normal_equations(st, disp, weight, proj)
 
         def one(lam):
-            v, _, _ = solver.solve_normal(st, blocks, rhs, grad, lam, cond_iters=0)
+            v, _, _ = solver.solve_normal(st, blocks, rhs, grad, lam, cond_iters=0,
+                                          damp_weight=solver.damping_weight(st, weight))
             r = solver.data_residual(st, v, disp, weight, proj)
             return r * r, solver.seminorm(st, v) ** 2
 
@@ -123,8 +125,8 @@ def lcurve_from_sums(lams, res2_sum, sem2_sum, order: int) -> LCurveResult:
 
 def lcurve(displacement_maps, set_index, t_master, t_slave, set_vectors, gradients=None, *,
            dim: int, order: int, lams, memory_budget_mb: float = 1024.0, slope_constraint: bool = False,
-           window=None, component_scale=None, damping=None, allreduce=None, n_total: int | None = None
-           ) -> LCurveResult:
+           window=None, component_scale=None, damping=None, allreduce=None, n_total: int | None = None,
+           damping_observed: float = 1.0) -> LCurveResult:
     """L-curve over ``lams`` (each > 0) in one pass over the pixels; see module doc. The one
     L-curve of ``python -m gfjax.msbas --lambda-lcurve`` and of the pipeline's msbas stage
     (``msbas.select_lam=lcurve``, which passes its pixels' share, ``n_total`` pixels in all, and
@@ -132,7 +134,8 @@ def lcurve(displacement_maps, set_index, t_master, t_slave, set_vectors, gradien
     lams, res2, sem2 = lcurve_terms(displacement_maps, set_index, t_master, t_slave, set_vectors,
                                     gradients, dim=dim, order=order, lams=lams,
                                     memory_budget_mb=memory_budget_mb, slope_constraint=slope_constraint,
-                                    window=window, component_scale=component_scale, damping=damping)
+                                    window=window, component_scale=component_scale, damping=damping,
+                                    damping_observed=damping_observed)
     sums = exact_column_sums(np.concatenate([res2, sem2], axis=1), n_total=n_total, allreduce=allreduce)
     return lcurve_from_sums(lams, sums[: lams.size], sums[lams.size:], order)
 

@@ -46,6 +46,10 @@ class MsbasOptions:
         map row weighs ~Δt ≈ 0.03 yr per m/yr); where they do not (a track's maps missing on
         decorrelated ice) it keeps the undetermined part out of nSPF instead of letting it
         absorb kilometres of spurious uplift. 0 = off (MSBAS v10). Default 0.
+    nspf_damping_observed: μ (yr) in the intervals that every set with maps at the pixel
+        measured; null = ``nspf_damping`` (every interval alike). Where all sets measured, the
+        maps determine nSPF and a strong prior toward 0 biases it (the emergence velocity of a
+        few m/yr, summed over years at the flowline markers).
     """
 
     dim: Optional[int] = 3
@@ -63,11 +67,14 @@ class MsbasOptions:
     outlier_min_deviation_m: float = 1.0
     lam_scale: Optional[List[float]] = None
     nspf_damping: float = 0.0
+    nspf_damping_observed: Optional[float] = None
 
     def solver_options(self) -> dict:
         """``component_scale`` / ``damping`` keywords of ``invert_maps`` / ``lcurve_terms``."""
         damping = [0.0, 0.0, 0.0, self.nspf_damping] if self.nspf_damping > 0 else None
-        return {"component_scale": self.lam_scale, "damping": damping}
+        return {"component_scale": self.lam_scale, "damping": damping,
+                "damping_observed": 1.0 if damping is None or self.nspf_damping_observed is None
+                else self.nspf_damping_observed / self.nspf_damping}
 
     def validate(self) -> "MsbasOptions":
         """Raise ValueError naming the field for out-of-range values; returns self."""
@@ -98,6 +105,9 @@ class MsbasOptions:
         if self.nspf_damping < 0 or (self.nspf_damping > 0 and self.dim not in (4, None)):
             raise ValueError(f"msbas.nspf_damping must be >= 0, and 0 unless dim=4 (nSPF is the 4th "
                              f"component), got {self.nspf_damping} with dim={self.dim}")
+        if self.nspf_damping_observed is not None and not 0 <= self.nspf_damping_observed <= max(self.nspf_damping, 0):
+            raise ValueError(f"msbas.nspf_damping_observed must be null or in [0, msbas.nspf_damping="
+                             f"{self.nspf_damping}], got {self.nspf_damping_observed}")
         if not 0 < self.rcond < 1:
             raise ValueError(f"msbas.rcond must be in (0, 1), got {self.rcond}")
         return self

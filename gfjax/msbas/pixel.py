@@ -23,7 +23,7 @@ def invert_pixel(st: solver.Structure, epochs, disp, weight, proj, grad, lam, *,
     blocks, rhs = solver.data_normal_equations(st, disp, weight, proj)
     rank = band_rank(solver.blocks_to_band(blocks), rcond)
     v, cond, _ = solver.solve_normal(st, blocks, rhs, grad, lam, ridge=ridge,
-                                     cond_iters=cond_iters)
+                                     cond_iters=cond_iters, damp_weight=solver.damping_weight(st, weight))
     dt = jnp.diff(jnp.asarray(epochs, v.dtype))
     disp_t = jnp.concatenate([jnp.zeros((1, st.dim), v.dtype), jnp.cumsum(v * dt[:, None], axis=0)])
     rate, rate_std, rate_r2 = linear_rate(jnp.asarray(epochs, v.dtype), disp_t)

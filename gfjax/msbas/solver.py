@@ -94,6 +94,10 @@ class Structure:
     # component is small, e.g. the non-surface-parallel vertical where few maps separate it
     component_scale: tuple = ()
     damping: tuple = ()
+    # weight of the damping rows, relative to ``damping``, in the intervals that every set with
+    # maps measured at the pixel (:func:`damping_weight`; 1 = the same in every interval): where
+    # all sets measured, the maps determine every component and the prior only biases it
+    damping_observed: float = 1.0
 
     @property
     def n_intervals(self) -> int:
@@ -105,7 +109,7 @@ class Structure:
 
 
 def build_structure(net: Network, dim: int, order: int, slope_constraint: bool = False,
-                    component_scale=None, damping=None) -> Structure:
+                    component_scale=None, damping=None, damping_observed: float = 1.0) -> Structure:
     """Precompute the map/interval coupling of a network for the kernel. ``slope_constraint``
     adds the rows ``g_N v_N + g_E v_E − v_U = 0`` in 3D too (MSBAS v10 with DD_NSEW_FILES and
     D_FLAG=0); 4D always has them."""
@@ -123,7 +127,8 @@ def build_structure(net: Network, dim: int, order: int, slope_constraint: bool =
             raise ValueError(f"{name} must hold {dim} values >= 0 (one per component), got {list(v)}")
     return Structure(gram_coef=coef, time=time, reg_band=regularisation_band(n, order, b),
                      set_slices=tuple(net.set_slices()), dim=dim, order=order,
-                     slope_constraint=bool(slope_constraint), component_scale=scale, damping=damp)
+                     slope_constraint=bool(slope_constraint), component_scale=scale, damping=damp,
+                     damping_observed=float(damping_observed) if damp else 1.0)
 
 
 def _band_index(n_int: int, band: int, dim: int):
@@ -174,14 +179,34 @@ def spf_blocks(st: Structure, grad, dtype) -> jax.Array:
     return blocks.at[:, 0].set(jnp.outer(c, c))
 
 
+def damping_weight(st: Structure, weight):
+    """(N,) factor of the damping rows' weight² per interval at one pixel: None (1 everywhere)
+    when ``st.damping_observed`` is 1; else ``damping_observed²`` in the intervals that every set
+    with a valid map at the pixel measured (a valid map of the set spans the interval) and 1 in
+    the others."""
+    if st.damping_observed == 1.0:
+        return None
+    covers = jnp.asarray(st.time > 0, weight.dtype)
+    full = jnp.ones((st.n_intervals,), bool)
+    for r0, r1 in st.set_slices:
+        if r1 == r0:
+            continue
+        w = weight[r0:r1]
+        seen = (w @ covers[r0:r1]) > 0
+        full = full & (seen | (jnp.sum(w) == 0))   # a set without any map here does not count
+    return jnp.where(full, st.damping_observed ** 2, 1.0).astype(weight.dtype)
+
+
 def solve_normal(st: Structure, data_blocks, rhs, grad, lam, *, ridge: float = 1e-12,
-                 cond_iters: int = 12, refine: int = 2):
-    """Solve the regularised system from the data normal equations; returns (x (N, D), cond)."""
+                 cond_iters: int = 12, refine: int = 2, damp_weight=None):
+    """Solve the regularised system from the data normal equations; returns (x (N, D), cond).
+    ``damp_weight`` (N,): factors of the damping rows per interval (:func:`damping_weight`)."""
     dt = rhs.dtype
     scale = jnp.diag(jnp.asarray(st.component_scale, dt) ** 2) if st.component_scale else jnp.eye(st.dim, dtype=dt)
     blocks = data_blocks + (lam * lam) * jnp.asarray(st.reg_band, dt)[:, :, None, None] * scale
     if st.damping:
-        blocks = blocks.at[:, 0].add(jnp.diag(jnp.asarray(st.damping, dt) ** 2))
+        damp = jnp.diag(jnp.asarray(st.damping, dt) ** 2)
+        blocks = blocks.at[:, 0].add(damp if damp_weight is None else damp_weight[:, None, None] * damp)
     if st.dim == 4 or st.slope_constraint:
         blocks = blocks + spf_blocks(st, grad, dt)
     band = blocks_to_band(blocks)
