@@ -61,7 +61,10 @@ from pathlib import Path
 from gfjax.io.stack import load_stack
 from gfjax.pipeline.stages.scene import run_scene
 st = load_stack(sys.argv[1])
-ctx = types.SimpleNamespace(scene=st, path=lambda stage, name: Path(sys.argv[2]) / name)
+from gfjax.config.schema import DataSource
+settings = types.SimpleNamespace(data=types.SimpleNamespace(source=DataSource.stack))
+ctx = types.SimpleNamespace(scene=st, settings=settings, workdir=Path(sys.argv[2]),
+                            path=lambda stage, name: Path(sys.argv[2]) / name)
 assert run_scene(ctx)["ice_cells"] > 0
 assert st.outline_xy is not None and st.flowline is not None and st.ice_mask.any()
 for name, tr in st.tracks.items():
